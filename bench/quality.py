@@ -1,0 +1,100 @@
+"""Matching quality on the shared corpus (dev split): candidate recall@k and cross-validated F1.
+
+    python bench/quality.py [--shared ../shared] [--retrain] [--json]
+
+Prints, for the BPD and AA crosswalks: candidate recall@{1,5,10,20}; the
+cross-validated scores of the local verifier (folds by source item, threshold
+chosen inside each fold); the scores of the shipped model on the dev split (these
+are *training* scores, shown only to compare); and cold and warm matching time.
+`--retrain` refits the shipped models on all dev labels and writes them to
+src/crosswalk/data/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from crosswalk.embed import make_embedder  # noqa: E402
+from crosswalk.evaluate import load_gold, recall_at_k, score  # noqa: E402
+from crosswalk.extract import load_document  # noqa: E402
+from crosswalk.metrics import RunMetrics  # noqa: E402
+from crosswalk.pipeline import candidate_sets_for, decision_rule  # noqa: E402
+from crosswalk.settings import load_settings  # noqa: E402
+from crosswalk.store import Store  # noqa: E402
+from crosswalk.verify.local import load_model  # noqa: E402
+from crosswalk.verify.train import best_threshold, cross_validate, fit, predictions, training_rows  # noqa: E402
+
+FILES = {"bpd": ("source_bpd.json", "target_bpd.json", "bpd_dev.jsonl"),
+         "aa": ("source_aa.json", "target_aa.json", "aa_dev.jsonl")}
+DATA = Path(__file__).resolve().parents[1] / "src" / "crosswalk" / "data"
+
+
+async def candidate_sets(shared: Path, store: Store, settings) -> tuple[dict, float]:
+    corpus = shared / "corpus" / "relius-to-ascensus"
+    embedder = make_embedder(settings.embedder, store, max_tokens=settings.embed_max_tokens)
+    metrics = RunMetrics()
+    t0 = time.perf_counter()
+    docs = {kind: (load_document(corpus / s), load_document(corpus / t)) for kind, (s, t, _) in FILES.items()}
+    results = await asyncio.gather(*(candidate_sets_for(k, s, t, settings, embedder, metrics) for k, (s, t) in docs.items()))
+    return dict(zip(docs, results)), time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
+    ap.add_argument("--retrain", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    shared = Path(args.shared)
+    if not (shared / "corpus").is_dir():
+        print(f"skipped: no shared corpus at {shared}")
+        return 0
+    settings = load_settings({"candidates_k": 20})
+    report: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(Path(tmp) / "bench.sqlite")
+        sets_by_kind, cold = asyncio.run(candidate_sets(shared, store, settings))
+        _, warm = asyncio.run(candidate_sets(shared, store, settings))
+    report["timing"] = {"cold_s": round(cold, 2), "warm_s": round(warm, 2)}
+    for kind, sets in sets_by_kind.items():
+        gold = load_gold(shared / "gold" / FILES[kind][2])
+        cands = {cs.source_id: cs.target_ids for cs in sets}
+        row = {f"recall@{k}": round(recall_at_k(cands, gold, k), 3) for k in (1, 5, 10, 20)}
+        row["cv"] = cross_validate(sets, gold)
+        if args.retrain:
+            x, y = training_rows(sets, gold)
+            model = fit(x, y)
+            probs = {cs.source_id: model.probability(cs.features) for cs in sets if cs.source_id in gold}
+            threshold = best_threshold([cs for cs in sets if cs.source_id in gold], probs, gold)
+            model = fit(x, y, meta={"threshold": threshold, "trained_on": FILES[kind][2], "pairs": int(len(y)),
+                                     "positives": int(y.sum()), "cv": row["cv"]})
+            (DATA / f"verifier_{kind}.json").write_text(json.dumps(model.to_json(), indent=1) + "\n")
+        model = load_model(kind)
+        rule = decision_rule(settings, model.meta.get("threshold", 0.5))
+        row["shipped_model_on_dev(train)"] = score(predictions(sets, model, rule), gold).as_dict()
+        report[kind] = row
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"matching time, shared corpus: cold {report['timing']['cold_s']} s, warm {report['timing']['warm_s']} s")
+        for kind in FILES:
+            r = report[kind]
+            print(f"\n{kind.upper()}  candidate recall: " + "  ".join(f"{k} {v}" for k, v in r.items() if k.startswith("recall")))
+            for name in ("cv", "shipped_model_on_dev(train)"):
+                s = r[name]
+                print(f"  {name:30s} P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  none-acc {s['none_accuracy']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

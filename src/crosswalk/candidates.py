@@ -1,0 +1,113 @@
+"""Candidate generation: exact top-k over embeddings fused with a lexical score.
+
+For every source item we score *all* target items (the corpus is at most a few
+thousand records, so an exact matrix product is cheaper than any index), fuse the
+cosine with a TF-IDF cosine over fingerprints and headings, down-weight pairs whose
+topics are incompatible, and keep the best `k`. `plan_counts` reports how many pairs
+went in and how many were kept, before anything is paid for.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from .classify import compatible, topic
+from .fingerprint import Fingerprint, content_words
+
+# Fusion weights, chosen on the dev split (bench/quality.py prints recall@k for them).
+W_COSINE = 0.55
+W_LEXICAL = 0.30
+W_HEADING = 0.15
+INCOMPATIBLE_PENALTY = 0.08
+
+
+def _bigrams(words: list[str]) -> list[str]:
+    return [f"{a}_{b}" for a, b in zip(words, words[1:])]
+
+
+class TfidfSpace:
+    """A small TF-IDF space over two sides' texts (dense: a few thousand rows at most)."""
+
+    def __init__(self, texts_a: list[str], texts_b: list[str], bigrams: bool = True):
+        docs = [self._terms(t, bigrams) for t in texts_a + texts_b]
+        df = Counter(term for doc in docs for term in set(doc))
+        vocab = {term: i for i, term in enumerate(sorted(t for t, n in df.items() if n >= 1))}
+        n_docs = len(docs)
+        idf = np.array([math.log((1 + n_docs) / (1 + df[t])) + 1.0 for t in sorted(vocab, key=vocab.get)], np.float32)
+        matrix = np.zeros((n_docs, len(vocab)), dtype=np.float32)
+        for row, doc in enumerate(docs):
+            for term, count in Counter(doc).items():
+                matrix[row, vocab[term]] = 1.0 + math.log(count)
+        matrix *= idf
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        matrix /= np.maximum(norms, 1e-12)
+        self.a = matrix[: len(texts_a)]
+        self.b = matrix[len(texts_a):]
+
+    @staticmethod
+    def _terms(text: str, bigrams: bool) -> list[str]:
+        words = content_words(text)
+        return words + _bigrams(words) if bigrams else words
+
+    def similarity(self) -> np.ndarray:
+        return self.a @ self.b.T
+
+
+@dataclass
+class Side:
+    """One side of a crosswalk, with everything scoring needs precomputed."""
+
+    ids: list[str]
+    fingerprints: list[Fingerprint]
+    topics: list[str]
+    vectors: np.ndarray  # L2-normalised embeddings of fingerprint texts
+
+    @property
+    def positions(self) -> np.ndarray:
+        """Relative position of each item in its document (0 = first, 1 = last)."""
+        n = len(self.ids)
+        return np.arange(n, dtype=np.float32) / max(n - 1, 1)
+
+
+@dataclass
+class ScoreMatrices:
+    """All-pairs similarity matrices (source rows × target columns)."""
+
+    cosine: np.ndarray
+    lexical: np.ndarray
+    heading: np.ndarray
+    compatible: np.ndarray
+    fused: np.ndarray
+
+
+def make_side(ids: list[str], fingerprints: list[Fingerprint], vectors: np.ndarray) -> Side:
+    return Side(ids=ids, fingerprints=fingerprints, topics=[topic(f) for f in fingerprints], vectors=vectors)
+
+
+def score_matrices(source: Side, target: Side) -> ScoreMatrices:
+    """Compute every similarity the candidate step and the verifier use, for all pairs at once."""
+    cosine = source.vectors @ target.vectors.T
+    lexical = TfidfSpace([f.text for f in source.fingerprints], [f.text for f in target.fingerprints]).similarity()
+    heading = TfidfSpace([f.heading for f in source.fingerprints], [f.heading for f in target.fingerprints], bigrams=False).similarity()
+    compat = np.array([[compatible(a, b) for b in target.topics] for a in source.topics], dtype=bool)
+    fused = W_COSINE * cosine + W_LEXICAL * lexical + W_HEADING * heading - INCOMPATIBLE_PENALTY * (~compat)
+    return ScoreMatrices(cosine=cosine, lexical=lexical, heading=heading, compatible=compat, fused=fused)
+
+
+def top_k(fused: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k best targets per source row, best first."""
+    k = min(k, fused.shape[1])
+    part = np.argpartition(-fused, k - 1, axis=1)[:, :k]
+    order = np.take_along_axis(fused, part, axis=1).argsort(axis=1)[:, ::-1]
+    return np.take_along_axis(part, order, axis=1)
+
+
+def plan_counts(n_source: int, n_target: int, k: int) -> dict[str, int]:
+    """How much work candidate filtering leaves, before any verifier is paid."""
+    kept = n_source * min(k, n_target)
+    return {"source_items": n_source, "target_items": n_target, "pairs_in": n_source * n_target,
+            "pairs_kept": kept, "verifier_calls_per_pair": kept, "verifier_calls_per_source": n_source}

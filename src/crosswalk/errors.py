@@ -1,0 +1,46 @@
+"""One exception tree. The CLI catches `CrosswalkError` and prints its message.
+
+Callers can catch at the level they care about: `InputError` for anything wrong
+with a document the user gave us, `ConfigError` for settings, `StoreError` for
+the SQLite store.
+"""
+
+from __future__ import annotations
+
+
+class CrosswalkError(Exception):
+    """Base of every error crosswalk raises on purpose; `exit_code` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class InputError(CrosswalkError):
+    """A user-supplied file is missing, unreadable or malformed.
+
+    The message names the file and, where known, the record or page.
+    """
+
+    exit_code = 2
+
+    def __init__(self, path: object, problem: str, *, item: str | None = None):
+        self.path = str(path)
+        self.item = item
+        self.problem = problem
+        where = f"{self.path}: {item}: " if item else f"{self.path}: "
+        super().__init__(where + problem)
+
+
+class UnsupportedFormatError(InputError):
+    """The file exists but is not a format crosswalk can import (yet)."""
+
+
+class ConfigError(CrosswalkError):
+    """A setting is invalid (bad value, unknown key, unreadable crosswalk.toml)."""
+
+    exit_code = 2
+
+
+class StoreError(CrosswalkError):
+    """The SQLite store could not be opened or migrated."""
+
+    exit_code = 3

@@ -1,0 +1,71 @@
+"""Importers: turn a file into a `Document`, detecting its format.
+
+`load_document(path)` is the one entry point. JSON inputs are recognised by shape
+(our own format, the corpus BPD and AA records, the flatter AA form-element
+records); PDFs go to the PDF extractor once it exists.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Protocol
+
+from ..errors import InputError, UnsupportedFormatError
+from ..models import Document
+from .json_formats import detect_json_format, parse_json_document
+
+__all__ = ["Extractor", "load_document", "save_document", "DOCUMENT_FORMAT"]
+
+DOCUMENT_FORMAT = "crosswalk.document/v1"
+
+
+class Extractor(Protocol):
+    """Turns one input file into a Document (JSON importers now; PDF, OCR and vision later)."""
+
+    def extract(self, path: Path) -> Document: ...
+
+
+def load_document(path: Path | str) -> Document:
+    """Import `path`, auto-detecting its format; raises `InputError` naming the file and record."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "file not found")
+    if not path.is_file():
+        raise InputError(path, "not a file")
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        raise UnsupportedFormatError(path, "PDF import is not supported yet; import the JSON extraction instead")
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"cannot read: {exc}") from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
+    fmt = detect_json_format(data)
+    if fmt is None:
+        raise UnsupportedFormatError(path, "unknown format: expected a crosswalk document, or corpus BPD/AA records")
+    document = parse_json_document(fmt, data, path)
+    _check_document(document, path)
+    return document
+
+
+def save_document(document: Document, path: Path | str) -> None:
+    """Write `document` in crosswalk's own JSON format (round-trips exactly through `load_document`)."""
+    payload = {"format": DOCUMENT_FORMAT, **document.model_dump(mode="json")}
+    Path(path).write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _check_document(document: Document, path: Path) -> None:
+    items = document.items
+    if not items:
+        raise InputError(path, f"empty document: no {'provisions' if document.role == 'bpd' else 'elections'}")
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            raise InputError(path, "duplicate id", item=item.id)
+        seen.add(item.id)
+        if not item.text.strip():
+            raise InputError(path, "record has no text", item=item.id)

@@ -1,0 +1,167 @@
+"""Semantic fingerprints: the text we embed and compare, with vendor noise removed.
+
+Vendors number, brand and cross-reference differently, and those tokens say nothing
+about meaning (the proof of concept's embeddings were polluted by question numbers).
+A fingerprint therefore:
+- drops section/question numbers, internal cross-references, page references,
+  vendor names and watermark words;
+- replaces placeholders ("as elected in the Adoption Agreement", blanks `____`) by a
+  parameter token;
+- keeps headings (without numbers), defined terms, Code/ERISA references and numbers
+  that carry meaning (ages, hours, percentages, dollar amounts, years).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .models import Election, Provision
+
+FINGERPRINT_VERSION = "fp3"
+
+VENDOR_WORDS = re.compile(
+    r"\b(relius|ascensus|ft ?william|datair|corbel|wolters kluwer|sungard|empower|fis|"
+    r"specimen|sample|draft|confidential|copyright|all rights reserved)\b\.?",
+    re.I,
+)
+AA_PLACEHOLDER = re.compile(
+    r"\b(?:as|unless(?: otherwise)?|except as|to the extent)\s+(?:otherwise\s+)?(?:elected|specified|provided|selected|indicated)\s+"
+    r"(?:by the employer\s+)?in\s+(?:the\s+)?adoption agreement\b"
+    r"|\bin\s+(?:the\s+)?adoption agreement\b",
+    re.I,
+)
+BLANK = re.compile(r"_{3,}|\[\s*\]|\(\s*\)\s*(?=[A-Z])|☐|☒|☑|✓")
+CODE_REF = re.compile(
+    r"\b(?:code|irc|internal revenue code|erisa)\s*(?:section|sec\.|§+)?\s*(\d{3,4}[a-z]?(?:\([a-z0-9]+\))*)",
+    re.I,
+)
+SECTION_REF = re.compile(
+    r"\b(?:plan\s+|aa\s+|adoption agreement\s+)?(?:section|sections|article|question|questions|part|item|subsection|paragraph)"
+    r"\s+[0-9ivxlcdm]+(?:\.[0-9a-z]+)*(?:\([a-z0-9]+\))*(?:\s*(?:,|and|or|through|-)\s*[0-9]+(?:\.[0-9a-z]+)*(?:\([a-z0-9]+\))*)*",
+    re.I,
+)
+PAGE_REF = re.compile(r"\b(?:page|pg\.?|p\.)\s*\d+(?:\s+of\s+\d+)?\b", re.I)
+LEADING_NUMBER = re.compile(r"^\s*(?:\(?[0-9]+(?:\.[0-9a-z]+)*\.?\)?|\(?[a-z]\)|\(?[ivx]+\)|[a-z]\.)\s+", re.I)
+ENUMERATOR = re.compile(r"(?<![\w$%(])\(?(?:[0-9]{1,2}|[a-z]|[ivx]{1,4})\)(?=\s)", re.I)
+DEFINED_TERM_QUOTED = re.compile(r"^\s*[\"'“‘]([^\"'”’]{2,80})[\"'”’]\s*(?:or\s+[\"'“‘][^\"'”’]+[\"'”’]\s*)?(?:means|shall mean|is|refers)\b", re.I)
+MEANS_START = re.compile(r"^\s*(?:means|shall mean)\b", re.I)
+MEANINGFUL_NUMBER = re.compile(
+    r"\$\s?\d[\d,]*(?:\.\d+)?|\b\d+(?:\.\d+)?\s*(?:%|percent\b)|\b\d+(?:\s*1/2)?\s*(?:years?|months?|days?|hours?)\b|"
+    r"\bage\s+\d+(?:\s*1/2)?|\b(?:19|20)\d{2}\b|\b\d{1,4}\b",
+    re.I,
+)
+SPACE = re.compile(r"\s+")
+EMPTY_PARENS = re.compile(r"\(\s*[,;]?\s*\)")
+WORD = re.compile(r"[a-z][a-z0-9']+")
+
+STOPWORDS = frozenset(
+    "a an the of to in on for by with and or as at be is are was were will shall may any such that this these those "
+    "which who whom whose under from into if than then its it their there than other not no all each every plan "
+    "employer participant participants employee employees section means".split()
+)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a record means, separated from how its vendor printed it."""
+
+    heading: str          # title/question without numbers
+    body: str             # normalized text for embedding
+    defined_term: str     # lowercased defined term, "" when not a definition
+    code_refs: frozenset[str]
+    numbers: frozenset[str]
+    placeholders: int     # how many AA placeholders/blanks were replaced
+
+    @property
+    def text(self) -> str:
+        """Heading and body as one string: what the embedder sees."""
+        return f"{self.heading}. {self.body}" if self.heading else self.body
+
+
+def _strip_numbering(text: str) -> str:
+    text = LEADING_NUMBER.sub("", text)
+    return text.strip(" .:-–")
+
+
+def normalize_text(text: str) -> tuple[str, int]:
+    """Apply the fingerprint rules to free text; returns the text and the placeholder count."""
+    text = text.replace("\u00a0", " ")
+    text = VENDOR_WORDS.sub(" ", text)
+    text, n_aa = AA_PLACEHOLDER.subn(" [ELECTION] ", text)
+    text, n_blank = BLANK.subn(" [VALUE] ", text)
+    text = CODE_REF.sub(lambda m: f" Code {m.group(1).split('(')[0]} ", text)
+    text = SECTION_REF.sub(" ", text)
+    text = PAGE_REF.sub(" ", text)
+    text = ENUMERATOR.sub(" ", text)
+    text = EMPTY_PARENS.sub(" ", text)
+    text = SPACE.sub(" ", text).strip()
+    return text, n_aa + n_blank
+
+
+def defined_term(title: str, text: str) -> str:
+    """The term a definition defines ("'Compensation' means" and "COMPENSATION: Means" both give 'compensation')."""
+    m = DEFINED_TERM_QUOTED.match(text)
+    if m:
+        return _term_key(m.group(1))
+    if MEANS_START.match(text) and title:
+        return _term_key(_strip_numbering(title))
+    return ""
+
+
+def _term_key(term: str) -> str:
+    term = re.sub(r"\(.*?\)", " ", term.lower())
+    return SPACE.sub(" ", re.sub(r"[^a-z0-9 ]", " ", term)).strip()
+
+
+def code_references(text: str) -> frozenset[str]:
+    """Code/ERISA section numbers cited ('401', '416', '414' …), without paragraph suffixes."""
+    return frozenset(re.match(r"\d+", m.group(1)).group(0) for m in CODE_REF.finditer(text))
+
+
+def meaningful_numbers(text: str) -> frozenset[str]:
+    """Numbers that carry plan meaning once numbering and cross-references are gone."""
+    return frozenset(SPACE.sub(" ", m.group(0).lower()) for m in MEANINGFUL_NUMBER.finditer(text))
+
+
+def fingerprint_provision(p: Provision) -> Fingerprint:
+    """Fingerprint a BPD provision."""
+    heading = _strip_numbering(SECTION_REF.sub(" ", p.title))
+    body, n = normalize_text(p.text)
+    return Fingerprint(
+        heading=SPACE.sub(" ", heading).strip(),
+        body=body,
+        defined_term=defined_term(p.title, p.text),
+        code_refs=code_references(p.text),
+        numbers=meaningful_numbers(body),
+        placeholders=n,
+    )
+
+
+def fingerprint_election(e: Election) -> Fingerprint:
+    """Fingerprint an AA election: section context, question and option texts, numbers removed."""
+    context, _ = normalize_text(_strip_numbering(e.section_context))
+    question, n = normalize_text(_strip_numbering(e.question_text))
+    options = []
+    for o in e.options:
+        option_text, k = normalize_text(_strip_numbering(o.text))
+        n += k
+        options.append(option_text)
+    body = " ".join([question] + options)
+    return Fingerprint(
+        heading=context,
+        body=body,
+        defined_term="",
+        code_refs=code_references(e.text),
+        numbers=meaningful_numbers(body),
+        placeholders=n,
+    )
+
+
+def fingerprint(item: Provision | Election) -> Fingerprint:
+    return fingerprint_provision(item) if isinstance(item, Provision) else fingerprint_election(item)
+
+
+def content_words(text: str) -> list[str]:
+    """Lowercased content words (stopwords and placeholders dropped) for lexical scoring."""
+    return [w for w in WORD.findall(text.lower()) if w not in STOPWORDS and w not in ("election", "value")]

@@ -1,0 +1,142 @@
+"""The records crosswalk passes between stages (pydantic v2, frozen).
+
+Ids that come with the input are kept end to end: a mapping's `source_id` is the
+id of the record that was imported.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["bpd", "aa"]
+ElectionKind = Literal["text", "single_select", "multi_select"]
+MappingStatus = Literal["match", "partial", "no_match", "abstain", "error"]
+
+
+class Record(BaseModel):
+    """Base of all records: immutable, unknown fields rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FillIn(Record):
+    """A blank inside an option ("____ Hours of Service"), with the value typed into it, if any."""
+
+    label: str = ""
+    value: str | None = None
+
+
+class ElectionOption(Record):
+    """One checkbox option of an AA question."""
+
+    id: str = ""
+    label: str
+    text: str
+    is_selected: bool | None = None
+    fill_ins: tuple[FillIn, ...] = ()
+
+
+class Provision(Record):
+    """A BPD provision: a definition, section or subsection of template text."""
+
+    id: str
+    section_number: str = ""
+    title: str = ""
+    text: str
+    provision_type: str = ""
+    page: int | None = None
+    election_refs: tuple[str, ...] = ()
+
+
+class Election(Record):
+    """An Adoption Agreement question with its options and the employer's answer."""
+
+    id: str
+    question_number: str = ""
+    question_text: str
+    section_context: str = ""
+    kind: ElectionKind = "text"
+    options: tuple[ElectionOption, ...] = ()
+    selected_value: str | list[str] | None = None
+    page: int | None = None
+
+    @property
+    def text(self) -> str:
+        """Question text followed by the option texts: what a reader sees."""
+        parts = [self.question_text] + [o.text for o in self.options]
+        return " ".join(p for p in parts if p)
+
+
+class Document(Record):
+    """An imported document: metadata plus its provisions (BPD) or elections (AA)."""
+
+    id: str
+    role: Role
+    vendor: str = ""
+    title: str = ""
+    source_path: str = ""
+    pages: int | None = None
+    provisions: tuple[Provision, ...] = ()
+    elections: tuple[Election, ...] = ()
+
+    @property
+    def items(self) -> tuple[Provision, ...] | tuple[Election, ...]:
+        return self.provisions if self.role == "bpd" else self.elections
+
+
+class Candidate(Record):
+    """A target item proposed for a source item, with the scores that proposed it."""
+
+    source_id: str
+    target_id: str
+    rank: int
+    scores: dict[str, float] = Field(default_factory=dict)
+
+
+class Verdict(Record):
+    """A verifier's judgement on one source item and its candidates."""
+
+    source_id: str
+    target_id: str | None
+    alternates: tuple[str, ...] = ()
+    status: MappingStatus
+    confidence: float = Field(ge=0.0, le=1.0)
+    reasoning: str = ""
+    scores: dict[str, float] = Field(default_factory=dict)
+    variance_type: str | None = None
+    impact: str | None = None
+    verifier: str = ""
+
+
+class OptionMapping(Record):
+    """Which source option corresponds to which target option (AA only)."""
+
+    source_label: str | None
+    target_label: str | None
+    similarity: float = 0.0
+    change: Literal["same", "reworded", "added", "removed"] = "same"
+
+
+class Mapping(Record):
+    """The crosswalk's answer for exactly one source item (stable output format)."""
+
+    source_id: str
+    target_id: str | None
+    alternates: tuple[str, ...] = ()
+    status: MappingStatus
+    confidence: float = Field(ge=0.0, le=1.0)
+    scores: dict[str, float] = Field(default_factory=dict)
+    reasoning: str = ""
+    option_mapping: tuple[OptionMapping, ...] = ()
+
+
+class Crosswalk(Record):
+    """Source document → target document: one mapping per source item."""
+
+    kind: Role
+    source_document: str
+    target_document: str
+    mappings: tuple[Mapping, ...]
+    run: dict = Field(default_factory=dict)

@@ -1,0 +1,122 @@
+"""The async pipeline: both crosswalks run concurrently, each stage is measured.
+
+    source/target documents ─► fingerprints ─► embeddings (cached) ─► candidates ─► verifier ─► crosswalk
+    (BPD pair and AA pair run side by side; `asyncio.run` is only ever called by the CLI)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from . import __version__
+from .candidates import Side, make_side, plan_counts, score_matrices
+from .embed import CachedEmbedder, make_embedder
+from .fingerprint import FINGERPRINT_VERSION, fingerprint
+from .metrics import RunMetrics
+from .models import Crosswalk, Document, Election, Mapping, Verdict
+from .settings import Settings
+from .store import Store
+from .verify.features import CandidateSet, build_candidate_sets
+from .verify.local import DecisionRule, LocalVerifier, load_model
+from .verify.options import map_options
+
+
+@dataclass
+class Conversion:
+    """The documents of one conversion; either pair may be absent."""
+
+    source_bpd: Document | None = None
+    target_bpd: Document | None = None
+    source_aa: Document | None = None
+    target_aa: Document | None = None
+
+    def pairs(self) -> dict[str, tuple[Document, Document]]:
+        out = {}
+        if self.source_bpd and self.target_bpd:
+            out["bpd"] = (self.source_bpd, self.target_bpd)
+        if self.source_aa and self.target_aa:
+            out["aa"] = (self.source_aa, self.target_aa)
+        return out
+
+
+@dataclass
+class MatchResult:
+    crosswalk: Crosswalk
+    candidate_sets: list[CandidateSet]
+    plan: dict
+
+
+@dataclass
+class ConversionResult:
+    results: dict[str, MatchResult] = field(default_factory=dict)
+    metrics: RunMetrics = field(default_factory=RunMetrics)
+
+
+async def prepare_side(doc: Document, embedder: CachedEmbedder, metrics: RunMetrics, label: str) -> Side:
+    """Fingerprint and embed one document."""
+    with metrics.stage(f"{label}:fingerprint", items=len(doc.items)):
+        fps = [fingerprint(item) for item in doc.items]
+    with metrics.stage(f"{label}:embed", items=len(fps)) as m:
+        before = embedder.hits
+        vectors = await embedder.embed([f.text for f in fps])
+        m.cache_hits = embedder.hits - before
+    return make_side([item.id for item in doc.items], fps, vectors)
+
+
+def decision_rule(settings: Settings, trained_threshold: float) -> DecisionRule:
+    threshold = settings.match_threshold if settings.match_threshold is not None else trained_threshold
+    return DecisionRule(match_threshold=threshold, partial_threshold=max(settings.partial_threshold, threshold),
+                        alternate_ratio=settings.alternate_ratio, abstain_floor=max(threshold - settings.abstain_band, 0.0))
+
+
+async def candidate_sets_for(kind: str, source: Document, target: Document, settings: Settings,
+                             embedder: CachedEmbedder, metrics: RunMetrics) -> list[CandidateSet]:
+    """Fingerprint, embed and score both sides; the top-k candidates of every source item."""
+    src_side, tgt_side = await asyncio.gather(
+        prepare_side(source, embedder, metrics, f"{kind}:source"),
+        prepare_side(target, embedder, metrics, f"{kind}:target"),
+    )
+    with metrics.stage(f"{kind}:candidates", items=len(source.items)):
+        matrices = await asyncio.to_thread(score_matrices, src_side, tgt_side)
+        return await asyncio.to_thread(build_candidate_sets, src_side, tgt_side, matrices, settings.candidates_k)
+
+
+async def match_documents(kind: str, source: Document, target: Document, settings: Settings,
+                          embedder: CachedEmbedder, metrics: RunMetrics) -> MatchResult:
+    """Crosswalk one source document to one target document."""
+    sets = await candidate_sets_for(kind, source, target, settings, embedder, metrics)
+    model = load_model(kind)
+    verifier = LocalVerifier(model, decision_rule(settings, model.meta.get("threshold", 0.5)))
+    with metrics.stage(f"{kind}:verify", items=len(sets)):
+        verdicts = await verifier.verify(sets)
+    sources = {item.id: item for item in source.items}
+    targets = {item.id: item for item in target.items}
+    mappings = [_to_mapping(v, sources, targets) for v in verdicts]
+    crosswalk = Crosswalk(kind=kind, source_document=source.id, target_document=target.id, mappings=tuple(mappings),
+                          run={"verifier": verifier.name, "embedder": embedder.model_id,
+                               "fingerprint": FINGERPRINT_VERSION, "crosswalk_version": __version__})
+    return MatchResult(crosswalk, sets, plan_counts(len(source.items), len(target.items), settings.candidates_k))
+
+
+def _to_mapping(v: Verdict, sources: dict, targets: dict) -> Mapping:
+    """The stable output record for a verdict; AA matches also get their option-level mapping."""
+    options = ()
+    s, t = sources[v.source_id], targets.get(v.target_id)
+    if isinstance(s, Election) and isinstance(t, Election):
+        options = map_options(s, t)
+    return Mapping(source_id=v.source_id, target_id=v.target_id, alternates=v.alternates, status=v.status,
+                   confidence=v.confidence, scores=v.scores, reasoning=v.reasoning, option_mapping=options)
+
+
+async def run_conversion(conversion: Conversion, settings: Settings, store: Store) -> ConversionResult:
+    """Run every crosswalk the conversion has documents for, concurrently."""
+    embedder = make_embedder(settings.embedder, store, max_tokens=settings.embed_max_tokens,
+                             batch_size=settings.embed_batch_size)
+    result = ConversionResult()
+    pairs = conversion.pairs()
+    outcomes = await asyncio.gather(*(
+        match_documents(kind, src, tgt, settings, embedder, result.metrics) for kind, (src, tgt) in pairs.items()
+    ))
+    result.results = dict(zip(pairs, outcomes))
+    return result

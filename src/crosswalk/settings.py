@@ -1,0 +1,96 @@
+"""One declarative settings object.
+
+Precedence, highest first: command-line flag > `CROSSWALK_*` environment variable >
+`crosswalk.toml` (in the working directory, or the path in `CROSSWALK_CONFIG`) >
+defaults below. The resolved object is saved into every run's `run.json`.
+
+API keys are never settings: they are read from the environment variable named
+by `api_key_env` at the moment a request is made, and never written anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+
+ENV_PREFIX = "CROSSWALK_"
+
+
+def default_store_path() -> Path:
+    """`$XDG_CACHE_HOME/crosswalk/store.sqlite`, shared by every run of this user."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "crosswalk" / "store.sqlite"
+
+
+class Settings(BaseModel):
+    """Everything a run can be configured with. Field docs appear in `crosswalk --help` and the README."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    store_path: Path = Field(default_factory=default_store_path, description="SQLite store (cache and runs)")
+    embedder: Literal["minilm-onnx", "openai"] = Field("minilm-onnx", description="embedding model")
+    embed_max_tokens: int = Field(256, ge=16, le=512, description="tokens per text fed to the local model")
+    embed_batch_size: int = Field(32, ge=1, le=2048)
+    candidates_k: int = Field(20, ge=1, le=100, description="candidates kept per source item")
+    verifier: Literal["local", "llm"] = Field("local", description="who decides among candidates")
+    match_threshold: float | None = Field(None, ge=0.0, le=1.0, description="local verifier: minimum match probability (default: the trained model's)")
+    abstain_band: float = Field(0.15, ge=0.0, le=1.0, description="below the threshold by at most this: abstain instead of no_match")
+    partial_threshold: float = Field(0.75, ge=0.0, le=1.0, description="below this a match is reported as partial")
+    alternate_ratio: float = Field(0.6, ge=0.0, le=1.0, description="alternates: within this share of the best score")
+    llm_base_url: str = Field("https://api.openai.com/v1", description="OpenAI-compatible endpoint")
+    llm_model: str = Field("gpt-4.1-mini", description="verification model")
+    api_key_env: str = Field("OPENAI_API_KEY", description="name of the env var holding the API key")
+    max_concurrency: int = Field(16, ge=1, le=256)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read settings: {exc}") from None
+    return data.get("crosswalk", data)
+
+
+def _read_env(env: Mapping[str, str]) -> dict[str, Any]:
+    known = set(Settings.model_fields)
+    out: dict[str, Any] = {}
+    for key, value in env.items():
+        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG":
+            name = key[len(ENV_PREFIX):].lower()
+            if name in known:
+                out[name] = value
+    return out
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
+) -> Settings:
+    """Resolve settings from defaults, `crosswalk.toml`, the environment and flags (in that order)."""
+    env = os.environ if env is None else env
+    if config_path is None:
+        config_path = Path(env.get(ENV_PREFIX + "CONFIG", "crosswalk.toml"))
+    merged: dict[str, Any] = {}
+    if config_path.is_file():
+        merged.update(_read_toml(config_path))
+    merged.update(_read_env(env))
+    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"setting {field!r}: {first['msg']}") from None
+
+
+def settings_record(settings: Settings) -> dict[str, Any]:
+    """The settings as saved into run.json (JSON-safe; holds no secret by construction)."""
+    return settings.model_dump(mode="json")

@@ -1,0 +1,210 @@
+"""The SQLite store: one file for everything that costs time or money.
+
+- `cache`: content-addressed results (extractions, embeddings, verdicts). The key is a
+  versioned hash of the canonical JSON of (kind, model, prompt/config version, inputs),
+  so a changed model or prompt simply misses the cache instead of returning stale data.
+- `runs`: one row per run, with its settings and progress.
+
+Schema changes are named, ordered migrations applied inside one write transaction, so
+two `crosswalk` processes opening a fresh store at once cannot both migrate it. WAL
+mode and a busy timeout let concurrent processes read and write safely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from .errors import StoreError
+
+KEY_VERSION = "cw1"
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "001_cache",
+        """
+        CREATE TABLE cache (
+            key TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            value BLOB NOT NULL,
+            created REAL NOT NULL
+        );
+        CREATE INDEX cache_kind ON cache(kind);
+        """,
+    ),
+    (
+        "002_runs",
+        """
+        CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            started REAL NOT NULL,
+            finished REAL,
+            status TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            output_dir TEXT,
+            summary TEXT
+        );
+        """,
+    ),
+]
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace: equal values give equal strings."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def cache_key(kind: str, **parts: Any) -> str:
+    """Content-addressed key: `cw1:<kind>:<sha256 of canonical JSON of parts>`."""
+    digest = hashlib.sha256(canonical_json(parts).encode("utf-8")).hexdigest()
+    return f"{KEY_VERSION}:{kind}:{digest}"
+
+
+class Store:
+    """A thin, safe wrapper over one SQLite file. Open with `Store.open(path)`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self._conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path | str) -> "Store":
+        """Open (creating and migrating if needed) the store at `path`; ':memory:' works for tests."""
+        path = Path(path)
+        try:
+            if str(path) != ":memory:":
+                path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            store = cls(conn, path)
+            store._migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open store: {exc}") from None
+        return store
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- migrations -------------------------------------------------------------
+    def _migrate(self) -> None:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")  # one migrator at a time across processes
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied REAL NOT NULL)")
+            done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
+            for name, sql in MIGRATIONS:
+                if name in done:
+                    continue
+                for statement in filter(str.strip, sql.split(";")):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def applied_migrations(self) -> list[str]:
+        return [row[0] for row in self._conn.execute("SELECT name FROM migrations ORDER BY name")]
+
+    # -- cache ------------------------------------------------------------------
+    def get(self, key: str) -> bytes | None:
+        row = self._conn.execute("SELECT value FROM cache WHERE key = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
+        keys = list(keys)
+        found: dict[str, bytes] = {}
+        for i in range(0, len(keys), 500):  # stay under SQLite's variable limit
+            chunk = keys[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, value in self._conn.execute(f"SELECT key, value FROM cache WHERE key IN ({marks})", chunk):
+                found[key] = bytes(value)
+        return found
+
+    def put_many(self, kind: str, items: Iterable[tuple[str, bytes]]) -> None:
+        """Insert results in one transaction; an existing key keeps its first value (paid once)."""
+        now = time.time()
+        rows = [(key, kind, sqlite3.Binary(value), now) for key, value in items]
+        with self._transaction():
+            self._conn.executemany("INSERT OR IGNORE INTO cache VALUES (?, ?, ?, ?)", rows)
+
+    def put(self, kind: str, key: str, value: bytes) -> None:
+        self.put_many(kind, [(key, value)])
+
+    def get_json(self, key: str) -> Any | None:
+        raw = self.get(key)
+        return None if raw is None else json.loads(raw)
+
+    def put_json(self, kind: str, key: str, value: Any) -> None:
+        self.put(kind, key, canonical_json(value).encode("utf-8"))
+
+    def count(self, kind: str | None = None) -> int:
+        if kind is None:
+            return self._conn.execute("SELECT COUNT(*) FROM cache").fetchone()[0]
+        return self._conn.execute("SELECT COUNT(*) FROM cache WHERE kind = ?", (kind,)).fetchone()[0]
+
+    # -- runs -------------------------------------------------------------------
+    def start_run(self, run_id: str, settings: dict, output_dir: str) -> None:
+        with self._transaction():
+            self._conn.execute(
+                "INSERT OR REPLACE INTO runs (run_id, started, status, settings, output_dir) VALUES (?, ?, 'running', ?, ?)",
+                (run_id, time.time(), canonical_json(settings), output_dir),
+            )
+
+    def finish_run(self, run_id: str, status: str, summary: dict) -> None:
+        with self._transaction():
+            self._conn.execute(
+                "UPDATE runs SET finished = ?, status = ?, summary = ? WHERE run_id = ?",
+                (time.time(), status, canonical_json(summary), run_id),
+            )
+
+    def get_run(self, run_id: str) -> dict | None:
+        cur = self._conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cur.description], row))
+
+    # -- helpers ----------------------------------------------------------------
+    def _transaction(self) -> "_Tx":
+        return _Tx(self._conn)
+
+
+class _Tx:
+    """`BEGIN IMMEDIATE` … `COMMIT`, rolled back on any exception."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def vector_to_bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def bytes_to_vector(raw: bytes) -> np.ndarray:
+    return np.frombuffer(raw, dtype=np.float32)
+
+
+def iter_chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

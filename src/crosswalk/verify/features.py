@@ -1,0 +1,93 @@
+"""Pair features for the verifier: pure functions over precomputed score matrices.
+
+Each feature carries meaning in plan documents: the same defined term, the same
+heading, the same Code sections, the same numbers, similar position in the
+document, and how clearly a target stands out among the source's candidates
+(rank, gap to the best) and the source among the target's (mutual best).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..candidates import ScoreMatrices, Side, top_k
+from ..fingerprint import Fingerprint
+
+FEATURES = (
+    "cosine", "lexical", "heading", "term_equal", "term_overlap", "definition_mismatch",
+    "code_overlap", "number_overlap", "compatible", "position_gap", "rank_inverse",
+    "fused_gap", "cosine_gap", "reverse_rank_inverse", "length_ratio", "fused",
+)
+
+
+@dataclass
+class CandidateSet:
+    """One source item's candidates with their feature rows (rows align with `target_ids`)."""
+
+    source_id: str
+    target_ids: list[str]
+    features: np.ndarray              # (k, len(FEATURES))
+    fused: np.ndarray                 # (k,) fusion score, for reports
+    extra: dict = field(default_factory=dict)
+
+
+def _jaccard(a: frozenset, b: frozenset) -> float:
+    if not a and not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def _term_overlap(a: str, b: str) -> float:
+    if not a or not b:
+        return 0.0
+    wa, wb = set(a.split()), set(b.split())
+    return len(wa & wb) / len(wa | wb)
+
+
+def pair_features(
+    fs: Fingerprint, ft: Fingerprint, i: int, j: int, rank: int,
+    m: ScoreMatrices, pos_s: float, pos_t: float, reverse_rank: int,
+) -> list[float]:
+    """Feature row for source i and target j (j at `rank` among i's candidates)."""
+    row_best = m.fused[i].max()
+    len_s, len_t = len(fs.body) + 1, len(ft.body) + 1
+    return [
+        float(m.cosine[i, j]),
+        float(m.lexical[i, j]),
+        float(m.heading[i, j]),
+        float(bool(fs.defined_term) and fs.defined_term == ft.defined_term),
+        _term_overlap(fs.defined_term, ft.defined_term),
+        float(bool(fs.defined_term) != bool(ft.defined_term)),
+        _jaccard(fs.code_refs, ft.code_refs),
+        _jaccard(fs.numbers, ft.numbers),
+        float(m.compatible[i, j]),
+        abs(pos_s - pos_t),
+        1.0 / (1 + rank),
+        float(row_best - m.fused[i, j]),
+        float(m.cosine[i].max() - m.cosine[i, j]),
+        1.0 / (1 + reverse_rank),
+        abs(float(np.log(len_s / len_t))),
+        float(m.fused[i, j]),
+    ]
+
+
+def build_candidate_sets(source: Side, target: Side, m: ScoreMatrices, k: int) -> list[CandidateSet]:
+    """Top-k candidates per source item, each with its feature rows."""
+    best = top_k(m.fused, k)
+    pos_s, pos_t = source.positions, target.positions
+    sets = []
+    for i, cand in enumerate(best):
+        rows = []
+        for rank, j in enumerate(cand):
+            reverse_rank = int((m.fused[:, j] > m.fused[i, j]).sum())
+            rows.append(pair_features(source.fingerprints[i], target.fingerprints[j], i, int(j), rank, m,
+                                      float(pos_s[i]), float(pos_t[j]), reverse_rank))
+        sets.append(CandidateSet(
+            source_id=source.ids[i],
+            target_ids=[target.ids[j] for j in cand],
+            features=np.array(rows, dtype=np.float32),
+            fused=m.fused[i, cand].astype(np.float32),
+        ))
+    return sets
