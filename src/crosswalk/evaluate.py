@@ -85,6 +85,8 @@ def score(predictions: dict[str, str | None], gold: dict[str, GoldItem]) -> Scor
         if predicted is not None and predicted in item.targets:
             s.tp += 1
             continue
+        if predicted is None and not item.targets:
+            continue
         if predicted is not None:
             s.fp += 1
         if item.targets:

@@ -1,0 +1,241 @@
+"""Command-line interface (thin: parse flags, call the library, print).
+
+Every user error is a `CrosswalkError`: one line on stderr naming the file and
+record, a non-zero exit code, no traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .errors import CrosswalkError, InputError
+from .evaluate import load_gold, score
+from .extract import load_document
+from .models import Document
+from .pipeline import Conversion, ConversionResult, run_conversion
+from .report import atomic_output_dir, status_counts, write_crosswalk, write_json
+from .settings import Settings, load_settings, settings_record
+from .store import Store
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reconcile retirement plan documents across vendors.")
+console = Console(stderr=False)
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"crosswalk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version.")) -> None:
+    """crosswalk: BPD and Adoption Agreement crosswalks, source vendor → target vendor."""
+
+
+def _settings(**flags: object) -> Settings:
+    return load_settings({k: v for k, v in flags.items() if v is not None})
+
+
+def _load_conversion(source_bpd: Optional[Path], target_bpd: Optional[Path],
+                     source_aa: Optional[Path], target_aa: Optional[Path]) -> Conversion:
+    if bool(source_bpd) != bool(target_bpd):
+        raise InputError(source_bpd or target_bpd, "a BPD crosswalk needs both --source-bpd and --target-bpd")
+    if bool(source_aa) != bool(target_aa):
+        raise InputError(source_aa or target_aa, "an AA crosswalk needs both --source-aa and --target-aa")
+    if not (source_bpd or source_aa):
+        raise CrosswalkError("nothing to do: give a BPD pair (--source-bpd/--target-bpd), an AA pair, or both")
+    conv = Conversion(*(load_document(p) if p else None for p in (source_bpd, target_bpd, source_aa, target_aa)))
+    for doc, role, flag in ((conv.source_bpd, "bpd", "--source-bpd"), (conv.target_bpd, "bpd", "--target-bpd"),
+                            (conv.source_aa, "aa", "--source-aa"), (conv.target_aa, "aa", "--target-aa")):
+        if doc is not None and doc.role != role:
+            raise InputError(doc.source_path, f"given as {flag} but it is an {doc.role.upper()} document")
+    return conv
+
+
+def _file_digest(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _input_record(doc: Document | None) -> dict | None:
+    if doc is None:
+        return None
+    return {"id": doc.id, "role": doc.role, "vendor": doc.vendor, "path": doc.source_path,
+            "sha256": _file_digest(doc.source_path), "items": len(doc.items)}
+
+
+def execute_run(conv: Conversion, settings: Settings, out: Path, quiet: bool = False) -> ConversionResult:
+    """Run a conversion and write its outputs atomically into `out`."""
+    inputs = {name: _input_record(getattr(conv, name)) for name in ("source_bpd", "target_bpd", "source_aa", "target_aa")}
+    run_id = "run-" + time.strftime("%Y%m%d-%H%M%S") + "-" + hashlib.sha256(
+        json.dumps([inputs, settings_record(settings)], sort_keys=True).encode()).hexdigest()[:8]
+    started = time.time()
+    with Store.open(settings.store_path) as store:
+        store.start_run(run_id, settings_record(settings), str(out))
+        try:
+            result = asyncio.run(run_conversion(conv, settings, store))
+            with atomic_output_dir(out) as tmp:
+                for match in result.results.values():
+                    write_crosswalk(tmp, match.crosswalk)
+                summary = {kind: status_counts(m.crosswalk) for kind, m in result.results.items()}
+                write_json(tmp / "run.json", {
+                    "run_id": run_id, "crosswalk_version": __version__, "started": started, "finished": time.time(),
+                    "settings": settings_record(settings), "inputs": inputs, "status_counts": summary,
+                    "plans": {kind: m.plan for kind, m in result.results.items()},
+                    "timings": result.metrics.as_dict(),
+                })
+                write_json(tmp / "metrics.json", result.metrics.as_dict())
+        except BaseException:
+            store.finish_run(run_id, "failed", {})
+            raise
+        store.finish_run(run_id, "finished", summary)
+    if not quiet:
+        _print_summary(result, out, time.time() - started)
+    return result
+
+
+def _print_summary(result: ConversionResult, out: Path, seconds: float) -> None:
+    table = Table(title="crosswalk summary")
+    for col in ("crosswalk", "source items", "match", "partial", "abstain", "no_match", "error"):
+        table.add_column(col, justify="right" if col != "crosswalk" else "left")
+    for kind, m in result.results.items():
+        c = status_counts(m.crosswalk)
+        table.add_row(kind.upper(), str(len(m.crosswalk.mappings)), *(str(c.get(s, 0)) for s in
+                      ("match", "partial", "abstain", "no_match", "error")))
+    console.print(table)
+    console.print(f"finished in {seconds:.1f} s; outputs in {out}")
+
+
+@app.command()
+def run(
+    source_bpd: Optional[Path] = typer.Option(None, "--source-bpd", help="source Basic Plan Document"),
+    target_bpd: Optional[Path] = typer.Option(None, "--target-bpd", help="target Basic Plan Document"),
+    source_aa: Optional[Path] = typer.Option(None, "--source-aa", help="source Adoption Agreement"),
+    target_aa: Optional[Path] = typer.Option(None, "--target-aa", help="target Adoption Agreement"),
+    out: Path = typer.Option(..., "-o", "--out", help="output directory"),
+    store: Optional[Path] = typer.Option(None, "--store", help="SQLite store (default: user cache)"),
+    candidates_k: Optional[int] = typer.Option(None, "--candidates-k", help="candidates per source item"),
+    match_threshold: Optional[float] = typer.Option(None, "--match-threshold", help="minimum match probability"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing on success"),
+) -> None:
+    """Crosswalk a source plan document to a target: a BPD pair, an AA pair, or both."""
+    settings = _settings(store_path=store, candidates_k=candidates_k, match_threshold=match_threshold)
+    conv = _load_conversion(source_bpd, target_bpd, source_aa, target_aa)
+    execute_run(conv, settings, out, quiet)
+
+
+@app.command()
+def demo(out: Path = typer.Option(Path("demo-output"), "-o", "--out", help="output directory"),
+         store: Optional[Path] = typer.Option(None, "--store", help="SQLite store")) -> None:
+    """Run the bundled example conversion (fictional plans) with the embedded default."""
+    if not EXAMPLES.is_dir():
+        raise CrosswalkError(f"bundled examples not found at {EXAMPLES}")
+    settings = _settings(store_path=store)
+    conv = _load_conversion(EXAMPLES / "source_bpd.json", EXAMPLES / "target_bpd.json",
+                            EXAMPLES / "source_aa_filled.json", EXAMPLES / "target_aa.json")
+    execute_run(conv, settings, out)
+
+
+@app.command()
+def inspect(file: Path = typer.Argument(..., help="a document to import"),
+            samples: int = typer.Option(3, help="sample records to show")) -> None:
+    """Show what crosswalk imports from FILE: counts per type and sample records."""
+    doc = load_document(file)
+    from .classify import classify
+    from .fingerprint import fingerprint
+
+    types: dict[str, int] = {}
+    for item in doc.items:
+        t = item.kind if doc.role == "aa" else classify(fingerprint(item))
+        types[t] = types.get(t, 0) + 1
+    console.print(f"[bold]{doc.id}[/bold]  role={doc.role.upper()}  vendor={doc.vendor or '?'}  pages={doc.pages or '?'}  "
+                  f"{'provisions' if doc.role == 'bpd' else 'elections'}={len(doc.items)}")
+    table = Table(title="by type")
+    table.add_column("type")
+    table.add_column("count", justify="right")
+    for t, n in sorted(types.items(), key=lambda kv: -kv[1]):
+        table.add_row(t, str(n))
+    console.print(table)
+    for item in doc.items[:samples]:
+        console.print(json.dumps(item.model_dump(mode="json"), ensure_ascii=False)[:600], markup=False, highlight=False)
+
+
+@app.command("eval")
+def eval_cmd(crosswalk_json: Path = typer.Argument(..., help="a *_crosswalk.json written by `run`"),
+             gold: Path = typer.Option(..., "--gold", help="gold labels (JSONL)"),
+             worst: int = typer.Option(10, help="misses to list")) -> None:
+    """Score a crosswalk against gold labels: precision, recall, F1, none-accuracy, worst misses."""
+    try:
+        data = json.loads(crosswalk_json.read_text(encoding="utf-8"))
+        predictions = {m["source_id"]: m["target_id"] for m in data["mappings"]}
+        confidence = {m["source_id"]: m.get("confidence", 0.0) for m in data["mappings"]}
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise InputError(crosswalk_json, f"not a crosswalk JSON: {exc}") from None
+    s = score(predictions, load_gold(gold))
+    console.print(f"precision {s.precision:.3f}  recall {s.recall:.3f}  F1 {s.f1:.3f}  "
+                  f"none-accuracy {s.none_accuracy:.3f}  (tp {s.tp}, fp {s.fp}, fn {s.fn}, none items {s.none_total})")
+    misses = sorted(s.misses, key=lambda m: -confidence.get(m["source"], 0.0))[:worst]
+    if misses:
+        table = Table(title=f"worst misses (most confident first, {len(s.misses)} in all)")
+        for col in ("source", "predicted", "gold", "relation", "confidence"):
+            table.add_column(col)
+        for m in misses:
+            table.add_row(m["source"], m["predicted"] or "—", ", ".join(m["gold"]) or "(none)", m["relation"],
+                          f"{confidence.get(m['source'], 0.0):.2f}")
+        console.print(table)
+
+
+@app.command()
+def plan(
+    source_bpd: Optional[Path] = typer.Option(None, "--source-bpd"),
+    target_bpd: Optional[Path] = typer.Option(None, "--target-bpd"),
+    source_aa: Optional[Path] = typer.Option(None, "--source-aa"),
+    target_aa: Optional[Path] = typer.Option(None, "--target-aa"),
+    candidates_k: Optional[int] = typer.Option(None, "--candidates-k"),
+) -> None:
+    """Count candidate pairs before paying to score them: pairs in, pairs kept, verifier calls."""
+    from .candidates import plan_counts
+
+    settings = _settings(candidates_k=candidates_k)
+    conv = _load_conversion(source_bpd, target_bpd, source_aa, target_aa)
+    table = Table(title=f"candidate plan (k={settings.candidates_k})")
+    for col in ("crosswalk", "source", "target", "pairs in", "pairs kept", "calls (per pair)", "calls (per source)"):
+        table.add_column(col, justify="right")
+    for kind, (s, t) in conv.pairs().items():
+        c = plan_counts(len(s.items), len(t.items), settings.candidates_k)
+        table.add_row(kind.upper(), str(c["source_items"]), str(c["target_items"]), f"{c['pairs_in']:,}",
+                      f"{c['pairs_kept']:,}", f"{c['verifier_calls_per_pair']:,}", f"{c['verifier_calls_per_source']:,}")
+    console.print(table)
+
+
+def main() -> None:
+    """Console-script entry point: user errors become one line and an exit code."""
+    try:
+        app(standalone_mode=False)
+    except CrosswalkError as exc:
+        print(f"crosswalk: error: {exc}", file=sys.stderr)  # plain: one line, never wrapped
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("crosswalk: interrupted; finished work is kept in the store", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,106 @@
+"""The CLI end to end, as a user runs it: a real process, real files, a real store."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from crosswalk.evaluate import load_gold, score
+
+from .conftest import EXAMPLES
+
+
+def cw(*args, store=None, check=False):
+    cmd = [sys.executable, "-m", "crosswalk", *map(str, args)]
+    if store is not None:
+        cmd += ["--store", str(store)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(proc.stderr)
+    return proc
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory, session_store_path):
+    out = tmp_path_factory.mktemp("demo") / "out"
+    proc = cw("demo", "-o", out, store=session_store_path, check=True)
+    assert "crosswalk summary" in proc.stdout
+    return out
+
+
+def test_demo_writes_every_output(demo_out):
+    names = {p.name for p in demo_out.iterdir()}
+    assert {"bpd_crosswalk.json", "bpd_crosswalk.csv", "aa_crosswalk.json", "aa_crosswalk.csv",
+            "run.json", "metrics.json"} <= names
+    run = json.loads((demo_out / "run.json").read_text())
+    assert run["settings"]["embedder"] == "minilm-onnx"
+    assert run["inputs"]["source_aa"]["items"] == 30
+
+
+def test_one_mapping_per_source_with_stable_fields(demo_out):
+    for kind, source in (("bpd", "source_bpd.json"), ("aa", "source_aa_filled.json")):
+        data = json.loads((demo_out / f"{kind}_crosswalk.json").read_text())
+        src = json.loads((EXAMPLES / source).read_text())
+        ids = [r["id"] for r in src["provisions" if kind == "bpd" else "elections"]]
+        assert [m["source_id"] for m in data["mappings"]] == ids
+        for m in data["mappings"]:
+            assert {"source_id", "target_id", "alternates", "status", "confidence", "scores", "reasoning"} <= set(m)
+            assert m["status"] in ("match", "partial", "no_match", "abstain", "error")
+            assert 0.0 <= m["confidence"] <= 1.0
+            assert (m["target_id"] is None) == (m["status"] in ("no_match", "abstain", "error"))
+
+
+def test_demo_crosswalk_is_right_on_the_hand_labelled_examples(demo_out):
+    for kind in ("bpd", "aa"):
+        data = json.loads((demo_out / f"{kind}_crosswalk.json").read_text())
+        preds = {m["source_id"]: m["target_id"] for m in data["mappings"]}
+        s = score(preds, load_gold(EXAMPLES / f"expected_{kind}.jsonl"))
+        assert s.f1 >= 0.85, (kind, s.as_dict())
+
+
+def test_aa_matches_carry_option_mappings(demo_out):
+    data = json.loads((demo_out / "aa_crosswalk.json").read_text())
+    with_options = [m for m in data["mappings"] if m["target_id"] and m["option_mapping"]]
+    assert len(with_options) >= 15
+    changes = {o["change"] for m in with_options for o in m["option_mapping"]}
+    assert {"same", "added"} <= changes
+
+
+def test_eval_command_prints_scores(demo_out):
+    proc = cw("eval", demo_out / "bpd_crosswalk.json", "--gold", EXAMPLES / "expected_bpd.jsonl")
+    assert proc.returncode == 0 and "F1" in proc.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--source-bpd", "missing.json", "--target-bpd", EXAMPLES / "target_bpd.json"], "missing.json: file not found"),
+    (["--source-bpd", EXAMPLES / "source_bpd.json"], "needs both"),
+    (["--source-bpd", EXAMPLES / "source_aa.json", "--target-bpd", EXAMPLES / "target_bpd.json"], "is an AA document"),
+])
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, session_store_path, args, message):
+    out = tmp_path / "out"
+    proc = cw("run", *args, "-o", out, store=session_store_path)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) <= 2
+    assert not out.exists()
+
+
+def test_inspect_and_version(session_store_path):
+    proc = cw("inspect", EXAMPLES / "target_aa.json")
+    assert proc.returncode == 0 and "elections=30" in proc.stdout
+    assert cw("--version").stdout.startswith("crosswalk ")
+
+
+def test_plan_counts_pairs(session_store_path):
+    proc = cw("plan", "--source-bpd", EXAMPLES / "source_bpd.json", "--target-bpd", EXAMPLES / "target_bpd.json")
+    assert proc.returncode == 0 and "2,025" in proc.stdout  # 45 x 45 pairs in
+
+
+def test_corpus_run_maps_every_source_record(corpus, tmp_path, session_store_path):
+    out = tmp_path / "corpus"
+    cw("run", "--source-bpd", corpus / "source_bpd.json", "--target-bpd", corpus / "target_bpd.json",
+       "--source-aa", corpus / "source_aa.json", "--target-aa", corpus / "target_aa.json", "-o", out, "-q",
+       store=session_store_path, check=True)
+    assert len(json.loads((out / "bpd_crosswalk.json").read_text())["mappings"]) == 565
+    assert len(json.loads((out / "aa_crosswalk.json").read_text())["mappings"]) == 182

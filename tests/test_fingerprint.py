@@ -1,0 +1,54 @@
+from crosswalk.classify import classify, compatible, topic
+from crosswalk.fingerprint import defined_term, fingerprint, normalize_text
+from crosswalk.models import Election, ElectionOption, Provision
+
+
+def test_numbers_and_cross_references_are_stripped():
+    p = Provision(id="p", section_number="4.02", title="4.02 Vesting Schedule",
+                  text="Subject to Section 12.1(a)(2), the schedule in AA Section 4.02 applies (page 17).")
+    fp = fingerprint(p)
+    assert "4.02" not in fp.text and "12.1" not in fp.text and "17" not in fp.text
+    assert fp.heading == "Vesting Schedule"
+
+
+def test_placeholders_become_parameters():
+    text, n = normalize_text("Compensation as elected in the Adoption Agreement, or ______ hours.")
+    assert "[ELECTION]" in text and "[VALUE]" in text and n == 2
+    assert "Adoption Agreement" not in text
+
+
+def test_code_references_and_meaningful_numbers_are_kept():
+    p = Provision(id="p", text="Limited to $350,000 under Code Section 401(a)(17) for a 401(k) plan at age 21.")
+    fp = fingerprint(p)
+    assert "401" in fp.code_refs
+    assert "401(k)" in fp.body
+    assert "$350,000" in fp.numbers and "age 21" in fp.numbers
+
+
+def test_vendor_names_removed():
+    assert "Relius" not in normalize_text("Relius Cycle 3 prototype text")[0]
+
+
+def test_defined_terms_match_across_vendor_styles():
+    assert defined_term("Compensation", "'Compensation' means wages") == "compensation"
+    assert defined_term("COMPENSATION", "Means W-2 wages") == "compensation"
+    assert defined_term("Vesting", "A Participant vests") == ""
+
+
+def test_election_fingerprint_drops_question_numbers():
+    e = Election(id="e", question_number="17.01", question_text="17.01 SERVICE CREDITING METHOD (Plan Sections 1.62 and 1.88)",
+                 section_context="Part 3 Question 17", kind="single_select",
+                 options=(ElectionOption(label="a", text="a. Elapsed time method"),))
+    fp = fingerprint(e)
+    assert "17" not in fp.text and "1.62" not in fp.text
+    assert "Elapsed time method" in fp.text
+
+
+def test_classification_and_compatibility():
+    vest = fingerprint(Provision(id="v", title="Vesting Schedule", text="The nonforfeitable percentage follows the schedule."))
+    loan = fingerprint(Provision(id="l", title="Participant Loans", text="The Administrator may make loans."))
+    definition = fingerprint(Provision(id="d", title="Compensation", text="'Compensation' means W-2 wages."))
+    assert classify(vest) == "vesting" and classify(loan) == "loans" and classify(definition) == "definition"
+    assert topic(definition) == "compensation"
+    assert compatible("vesting", "distributions") and not compatible("vesting", "loans")
+    assert compatible("other", "loans")

@@ -1,0 +1,88 @@
+"""Candidates, features, the decision rule, training and option mapping, on small fixtures."""
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from crosswalk.candidates import TfidfSpace, plan_counts, top_k
+from crosswalk.evaluate import GoldItem
+from crosswalk.models import Election, ElectionOption
+from crosswalk.verify.features import FEATURES, CandidateSet
+from crosswalk.verify.local import DecisionRule, LocalVerifier, decide, load_model
+from crosswalk.verify.options import map_options
+from crosswalk.verify.train import cross_validate, fit
+
+
+def test_top_k_orders_best_first():
+    fused = np.array([[0.1, 0.9, 0.5, 0.7], [0.8, 0.2, 0.3, 0.1]])
+    assert top_k(fused, 3).tolist() == [[1, 3, 2], [0, 2, 1]]
+    assert top_k(fused, 10).shape == (2, 4)
+
+
+def test_tfidf_prefers_shared_rare_words():
+    space = TfidfSpace(["hardship withdrawal of deferrals"], ["loans to participants", "hardship distributions of deferrals"])
+    sim = space.similarity()
+    assert sim[0, 1] > sim[0, 0]
+
+
+def test_plan_counts_before_paying():
+    c = plan_counts(565, 466, 20)
+    assert c["pairs_in"] == 565 * 466 and c["pairs_kept"] == 565 * 20 and c["verifier_calls_per_source"] == 565
+
+
+def _set(probs_like: list[float]) -> CandidateSet:
+    feats = np.zeros((len(probs_like), len(FEATURES)), np.float32)
+    return CandidateSet("s1", [f"t{i}" for i in range(len(probs_like))], feats, np.array(probs_like, np.float32))
+
+
+def test_decision_rule_match_alternates_abstain_no_match():
+    rule = DecisionRule(match_threshold=0.5, partial_threshold=0.75, alternate_ratio=0.6, abstain_floor=0.3)
+    v = decide(_set([0.9, 0.6, 0.2]), np.array([0.9, 0.6, 0.2]), rule)
+    assert (v.target_id, v.status, v.alternates) == ("t0", "match", ("t1",))
+    v = decide(_set([0.2, 0.6]), np.array([0.2, 0.6]), rule)
+    assert (v.target_id, v.status) == ("t1", "partial")
+    v = decide(_set([0.4, 0.1]), np.array([0.4, 0.1]), rule)
+    assert (v.target_id, v.status) == (None, "abstain")
+    assert v.confidence == pytest.approx(0.6)
+    v = decide(_set([0.1]), np.array([0.1]), rule)
+    assert (v.target_id, v.status) == (None, "no_match")
+    v = decide(_set([]), np.array([]), rule)
+    assert v.status == "no_match"
+
+
+def test_logistic_fit_learns_and_cross_validates():
+    rng = np.random.default_rng(0)
+    sets, gold = [], {}
+    for s in range(40):
+        feats = rng.normal(size=(5, len(FEATURES))).astype(np.float32)
+        right = int(rng.integers(5))
+        feats[right, 0] += 4.0  # cosine carries the signal
+        sets.append(CandidateSet(f"s{s}", [f"s{s}t{i}" for i in range(5)], feats, feats[:, 0]))
+        gold[f"s{s}"] = GoldItem(f"s{s}", (f"s{s}t{right}",), "equivalent")
+    x = np.vstack([cs.features for cs in sets])
+    y = np.concatenate([[float(t in gold[cs.source_id].targets) for t in cs.target_ids] for cs in sets])
+    model = fit(x, y)
+    assert model.coef[0] > 1.0
+    assert cross_validate(sets, gold)["f1"] > 0.9
+
+
+def test_shipped_models_load_and_verify():
+    for kind in ("bpd", "aa"):
+        model = load_model(kind)
+        assert model.features == FEATURES and 0.0 < model.meta["threshold"] < 1.0
+    verdicts = asyncio.run(LocalVerifier(load_model("bpd"), DecisionRule()).verify([_set([0.5, 0.4])]))
+    assert len(verdicts) == 1 and verdicts[0].source_id == "s1"
+
+
+def test_option_mapping_pairs_reworded_added_removed():
+    s = Election(id="s", question_text="Vesting", kind="single_select", options=(
+        ElectionOption(label="a", text="100% immediate."), ElectionOption(label="b", text="Three-year cliff."),
+        ElectionOption(label="c", text="Other schedule:")))
+    t = Election(id="t", question_text="Vesting", kind="single_select", options=(
+        ElectionOption(label="a", text="Three year cliff vesting."), ElectionOption(label="b", text="Six year graded."),
+        ElectionOption(label="c", text="100% immediate.")))
+    m = {(o.source_label, o.target_label): o.change for o in map_options(s, t)}
+    assert m[("a", "c")] == "same"
+    assert m[("b", "a")] == "reworded"
+    assert m[("c", None)] == "removed" and m[(None, "b")] == "added"
