@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .models import Election, Provision
 
-FINGERPRINT_VERSION = "fp3"
+FINGERPRINT_VERSION = "fp4"
 
 VENDOR_WORDS = re.compile(
     r"\b(relius|ascensus|ft ?william|datair|corbel|wolters kluwer|sungard|empower|fis|"
@@ -42,7 +42,7 @@ SECTION_REF = re.compile(
     re.I,
 )
 PAGE_REF = re.compile(r"\b(?:page|pg\.?|p\.)\s*\d+(?:\s+of\s+\d+)?\b", re.I)
-LEADING_NUMBER = re.compile(r"^\s*(?:\(?[0-9]+(?:\.[0-9a-z]+)*\.?\)?|\(?[a-z]\)|\(?[ivx]+\)|[a-z]\.)\s+", re.I)
+LEADING_NUMBER = re.compile(r"^\s*(?:(?:article|part|section|question|attachment|appendix)\s+(?:[0-9]+[a-z]?|[ivxlc]+|[a-z]|one|two|three|four|five|six|seven|eight|nine|ten)\b[.:]?\s*[-–—:]?|\(?[0-9]+(?:\.[0-9a-z]+)*\.?\)?|\(?[a-z]\)|\(?[ivx]+\)|[a-z]\.)\s+", re.I)
 ENUMERATOR = re.compile(r"(?<![\w$%(])\(?(?:[0-9]{1,2}|[a-z]|[ivx]{1,4})\)(?=\s)", re.I)
 DEFINED_TERM_QUOTED = re.compile(r"^\s*[\"'“‘]([^\"'”’]{2,80})[\"'”’]\s*(?:or\s+[\"'“‘][^\"'”’]+[\"'”’]\s*)?(?:means|shall mean|is|refers)\b", re.I)
 MEANS_START = re.compile(r"^\s*(?:means|shall mean)\b", re.I)
@@ -72,6 +72,7 @@ class Fingerprint:
     code_refs: frozenset[str]
     numbers: frozenset[str]
     placeholders: int     # how many AA placeholders/blanks were replaced
+    core: str = ""        # the short core: heading (BPD) or context and question (AA), embedded apart
 
     @property
     def text(self) -> str:
@@ -135,6 +136,7 @@ def fingerprint_provision(p: Provision) -> Fingerprint:
         code_refs=code_references(p.text),
         numbers=meaningful_numbers(body),
         placeholders=n,
+        core=SPACE.sub(" ", heading).strip() or body[:200],
     )
 
 
@@ -155,6 +157,7 @@ def fingerprint_election(e: Election) -> Fingerprint:
         code_refs=code_references(e.text),
         numbers=meaningful_numbers(body),
         placeholders=n,
+        core=f"{context}. {question}" if context else question,
     )
 
 

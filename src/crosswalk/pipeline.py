@@ -59,9 +59,10 @@ async def prepare_side(doc: Document, embedder: CachedEmbedder, metrics: RunMetr
         fps = [fingerprint(item) for item in doc.items]
     with metrics.stage(f"{label}:embed", items=len(fps)) as m:
         before = embedder.hits
-        vectors = await embedder.embed([f.text for f in fps])
+        vectors = await embedder.embed([f.text for f in fps] + [f.core for f in fps])
         m.cache_hits = embedder.hits - before
-    return make_side([item.id for item in doc.items], fps, vectors)
+    n = len(fps)
+    return make_side([item.id for item in doc.items], fps, vectors[:n], vectors[n:])
 
 
 def decision_rule(settings: Settings, trained_threshold: float) -> DecisionRule:

@@ -19,6 +19,7 @@ FEATURES = (
     "cosine", "lexical", "heading", "term_equal", "term_overlap", "definition_mismatch",
     "code_overlap", "number_overlap", "compatible", "position_gap", "rank_inverse",
     "fused_gap", "cosine_gap", "reverse_rank_inverse", "length_ratio", "fused",
+    "core_cosine", "core_gap",
 )
 
 
@@ -70,6 +71,8 @@ def pair_features(
         1.0 / (1 + reverse_rank),
         abs(float(np.log(len_s / len_t))),
         float(m.fused[i, j]),
+        float(m.core_cosine[i, j]),
+        float(m.core_cosine[i].max() - m.core_cosine[i, j]),
     ]
 
 
