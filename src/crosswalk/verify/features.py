@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..candidates import ScoreMatrices, Side, top_k
-from ..fingerprint import Fingerprint
+from ..fingerprint import Fingerprint, content_words
 
 FEATURES = (
     "cosine", "lexical", "heading", "term_equal", "term_overlap", "definition_mismatch",
     "code_overlap", "number_overlap", "compatible", "position_gap", "rank_inverse",
     "fused_gap", "cosine_gap", "reverse_rank_inverse", "length_ratio", "fused",
-    "core_cosine", "core_gap",
+    "core_cosine", "core_gap", "heading_in_target", "target_heading_in_source", "neighbor_support",
 )
 
 
@@ -47,9 +47,38 @@ def _term_overlap(a: str, b: str) -> float:
     return len(wa & wb) / len(wa | wb)
 
 
+@dataclass(frozen=True)
+class Words:
+    """Content-word sets of one record, for containment features."""
+
+    heading: frozenset[str]
+    text: frozenset[str]
+
+    @classmethod
+    def of(cls, fp: Fingerprint) -> "Words":
+        return cls(frozenset(content_words(fp.heading or fp.core)), frozenset(content_words(fp.text)))
+
+
+def _contained(part: frozenset[str], whole: frozenset[str]) -> float:
+    return len(part & whole) / len(part) if part else 0.0
+
+
+def neighbor_support(i: int, j: int, top1: np.ndarray, window: int = 2) -> float:
+    """Share of the source's neighbours (±window) whose best target sits within ±window of j.
+
+    Vendors order their documents differently overall, but within an article the
+    order is usually kept: if the neighbours of i map near j, i → j is more likely.
+    """
+    neighbours = [n for n in range(i - window, i + window + 1) if n != i and 0 <= n < len(top1)]
+    if not neighbours:
+        return 0.0
+    return sum(abs(int(top1[n]) - j) <= window for n in neighbours) / len(neighbours)
+
+
 def pair_features(
     fs: Fingerprint, ft: Fingerprint, i: int, j: int, rank: int,
     m: ScoreMatrices, pos_s: float, pos_t: float, reverse_rank: int,
+    ws: Words, wt: Words, support: float,
 ) -> list[float]:
     """Feature row for source i and target j (j at `rank` among i's candidates)."""
     row_best = m.fused[i].max()
@@ -73,20 +102,27 @@ def pair_features(
         float(m.fused[i, j]),
         float(m.core_cosine[i, j]),
         float(m.core_cosine[i].max() - m.core_cosine[i, j]),
+        _contained(ws.heading, wt.text),
+        _contained(wt.heading, ws.text),
+        support,
     ]
 
 
 def build_candidate_sets(source: Side, target: Side, m: ScoreMatrices, k: int) -> list[CandidateSet]:
     """Top-k candidates per source item, each with its feature rows."""
     best = top_k(m.fused, k)
+    top1 = best[:, 0]
     pos_s, pos_t = source.positions, target.positions
+    source_words = [Words.of(f) for f in source.fingerprints]
+    target_words = [Words.of(f) for f in target.fingerprints]
     sets = []
     for i, cand in enumerate(best):
         rows = []
         for rank, j in enumerate(cand):
             reverse_rank = int((m.fused[:, j] > m.fused[i, j]).sum())
             rows.append(pair_features(source.fingerprints[i], target.fingerprints[j], i, int(j), rank, m,
-                                      float(pos_s[i]), float(pos_t[j]), reverse_rank))
+                                      float(pos_s[i]), float(pos_t[j]), reverse_rank,
+                                      source_words[i], target_words[j], neighbor_support(i, int(j), top1)))
         sets.append(CandidateSet(
             source_id=source.ids[i],
             target_ids=[target.ids[j] for j in cand],

@@ -49,7 +49,7 @@ class LogisticModel:
     @classmethod
     def from_json(cls, data: dict) -> "LogisticModel":
         if tuple(data["features"]) != FEATURES:
-            raise ValueError("model was trained on a different feature set; retrain with `crosswalk train`")
+            raise ValueError("model was trained on a different feature set; retrain with `python bench/quality.py --retrain`")
         return cls(tuple(data["features"]), np.array(data["mean"], np.float32), np.array(data["std"], np.float32),
                    np.array(data["coef"], np.float32), float(data["intercept"]), data.get("meta", {}))
 
