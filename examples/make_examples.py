@@ -86,8 +86,8 @@ BPD = [
      "5.06", "Use of Forfeitures", "Forfeitures will be applied to pay administrative expenses, to reduce Employer contributions, or as additional allocations, as selected in the Adoption Agreement."),
     ("5.1", "Distribution Upon Termination", "A Participant who terminates employment may receive a distribution of the vested Account balance as soon as administratively feasible after termination, or at the later time elected in the Adoption Agreement.",
      "6.01", "Benefits Payable on Severance From Employment", "After severance from employment a Participant may request payment of the vested Account as soon as practicable, unless the Adoption Agreement delays payment."),
-    ("5.2", "Involuntary Cash-Out", "If the vested Account does not exceed $7,000, the Administrator will distribute it without the Participant's consent, and amounts over $1,000 will be rolled over to an IRA unless the Participant elects otherwise.",
-     "6.03", "Mandatory Distributions", "Vested Accounts of $7,000 or less will be paid without consent; a mandatory distribution above $1,000 will be rolled to an IRA designated by the Plan Administrator unless the Participant directs otherwise."),
+    ("5.2", "Involuntary Cash-Out", "If the vested Account does not exceed $5,000, the Administrator will distribute it without the Participant's consent, and amounts over $1,000 will be rolled over to an IRA unless the Participant elects otherwise.",
+     "6.03", "Mandatory Distributions", "Vested Accounts of $7,000 or less (the limit as increased by the SECURE 2.0 Act) will be paid without consent; a mandatory distribution above $1,000 will be rolled to an IRA designated by the Plan Administrator unless the Participant directs otherwise."),
     ("5.3", "Required Minimum Distributions", "Distributions will begin no later than the Participant's required beginning date and will satisfy Code Section 401(a)(9) and the regulations under it.",
      "6.08", "Minimum Distribution Requirements", "The Plan will make distributions starting by the required beginning date in amounts that comply with Code section 401(a)(9) and the Treasury regulations."),
     ("5.4", "Hardship Distributions", "If elected in the Adoption Agreement, a Participant may withdraw Elective Deferrals on account of an immediate and heavy financial need, using the safe harbor events of Treasury Regulation 1.401(k)-1(d)(3).",
@@ -106,8 +106,11 @@ BPD = [
      "11.01", "Employer Amendments", "The Employer may change its Adoption Agreement selections, but no amendment may decrease a Participant's accrued benefit except as permitted by Code section 411(d)(6)."),
     ("9.6", "Termination of Plan", "The Employer may terminate the Plan at any time; upon termination all Participants become fully vested.",
      "11.03", "Plan Termination", "The Employer has the right to terminate the Plan; on termination or complete discontinuance of contributions every affected Participant becomes 100% vested."),
+    ("9.9", "Governing Law", "Except where preempted by ERISA, the Plan and Trust are governed by the laws of the state named in Adoption Agreement Section 11.02.",
+     "12.04", "Applicable State Law", "To the extent not preempted by ERISA, the Plan and Trust will be construed under the laws of the state where the Employer's principal office is located."),
+    ("10.2", "Trust Investments", "The Trustee may invest Plan assets in any property, including life insurance contracts if permitted in Adoption Agreement Section 11.01 and Participant loans if permitted in Adoption Agreement Section 9.01.",
+     "13.02", "Investment Powers of the Trustee", "The Trustee may invest the Trust Fund in any kind of property, including insurance contracts on the lives of Participants, and may make loans to Participants under the loan program if the Adoption Agreement permits loans."),
     # source-only and target-only provisions
-    ("9.9", "Governing Law", "Except where preempted by ERISA, the Plan is governed by the laws of the state in which the Employer has its principal office.", None, None, None),
     ("1.17", "Money Purchase Transfer Account", "'Money Purchase Transfer Account' means the account holding amounts transferred from a money purchase pension plan, which remain subject to the joint and survivor annuity rules.", None, None, None),
     (None, None, None, "6.15", "Qualified Birth or Adoption Distributions", "A Participant may receive a qualified birth or adoption distribution of up to $5,000 per child within one year after the birth or adoption, as permitted under Code section 72(t)(2)(H), if selected in the Adoption Agreement."),
     (None, None, None, "", "LONG-TERM PART-TIME EMPLOYEE", "Means an Employee who becomes eligible to make elective deferrals solely by completing at least 500 Hours of Service in each of two consecutive 12-month periods under Code section 401(k)(2)(D)."),
@@ -204,7 +207,7 @@ AA = [
      "9.04", "Section 9 - Distributions", "In-service withdrawals available (choose all that apply):",
      [("No in-service withdrawals.", []), ("Attainment of age 59 1/2.", []), ("Hardship.", []), ("Qualified birth or adoption distributions.", [])]),
     ("8.03", "Distributions", "Involuntary cash-out threshold (select one):",
-     [("$7,000.", []), ("$1,000.", []), ("No involuntary cash-outs.", [])],
+     [("$5,000.", []), ("$1,000.", []), ("No involuntary cash-outs.", [])],
      "9.06", "Section 9 - Distributions", "Mandatory distribution of small accounts (choose one):",
      [("Vested Accounts of $7,000 or less.", []), ("Vested Accounts of $1,000 or less.", []), ("No mandatory distributions.", [])]),
     ("9.01", "Loans", "Participant loans permitted?",
@@ -232,6 +235,21 @@ FILLED = {
     "5.02": ([2], {}), "6.01": ([2], {}), "6.02": ([1], {}), "7.01": ([3], {}), "7.02": ([2], {}), "7.03": ([1], {}),
     "8.01": ([1], {}), "8.02": ([2, 3], {}), "8.03": ([1], {}), "9.01": ([1], {}), "9.02": "2",
     "10.01": ([1], {}), "11.01": ([2], {}), "11.02": "Delaware",
+}
+
+
+# What an analyst would enter on the target AA for Acme, written by hand from the
+# filled source AA: target question -> (selected label(s) or text value, fill-ins).
+# "ANALYST" marks a question the analyst must answer themselves (no source question).
+EXPECTED_PROPOSALS = {
+    "1.01": ("Acme Widget Company", {}), "1.03": ("12-3456789", {}), "2.01": ("Acme Widget Company 401(k) Plan", {}),
+    "2.02": ("December 31", {}), "2.04": ("b", {"date": "January 1, 2026"}), "3.01": (["a", "b"], {}),
+    "3.02": ("b", {}), "3.03": ("c", {"months": "6"}), "3.05": ("a", {}), "4.01": ("a", {}), "4.02": (["a"], {}),
+    "5.01": ("a", {}), "5.03": ("a", {}), "5.05": ("c", {"date": "January 1, 2026"}), "5.06": ("4%", {}),
+    "5.09": ("ANALYST", {}), "6.01": ("c", {"match percent": "100", "limit percent": "4"}), "6.04": (["b"], {}),
+    "6.08": ("a", {}), "7.01": ("b", {}), "8.02": ("c", {}), "8.03": ("b", {}), "8.06": (["a"], {}),
+    "9.01": ("a", {}), "9.04": (["b", "c"], {}), "9.06": ("a", {}), "9.08": ("ANALYST", {}), "10.01": ("a", {}),
+    "10.02": ("2", {}), "11.01": ("a", {}),
 }
 
 
@@ -323,6 +341,8 @@ def gold(docs: dict[str, dict]) -> dict[str, list[dict]]:
 
 def main() -> None:
     docs = build()
+    expected = {q: {"value": v, "fill_ins": f} for q, (v, f) in EXPECTED_PROPOSALS.items()}
+    (HERE / "expected_proposals.json").write_text(json.dumps(expected, indent=2) + "\n", encoding="utf-8")
     for kind, rows in gold(docs).items():
         lines = "".join(json.dumps(r) + "\n" for r in rows)
         (HERE / f"expected_{kind}.jsonl").write_text(lines, encoding="utf-8")

@@ -24,7 +24,7 @@ from .evaluate import load_gold, score
 from .extract import load_document
 from .models import Document
 from .pipeline import Conversion, ConversionResult, run_conversion
-from .report import atomic_output_dir, status_counts, write_crosswalk, write_json
+from .report import atomic_output_dir, count_by, status_counts, write_crosswalk, write_instance, write_json
 from .settings import Settings, load_settings, settings_record
 from .store import Store
 
@@ -90,6 +90,12 @@ def execute_run(conv: Conversion, settings: Settings, out: Path, quiet: bool = F
                 for match in result.results.values():
                     write_crosswalk(tmp, match.crosswalk)
                 summary = {kind: status_counts(m.crosswalk) for kind, m in result.results.items()}
+                if result.instance is not None:
+                    write_instance(tmp, result.instance)
+                    summary["confirmation"] = count_by(result.instance.confirmations, "status")
+                    summary["variance"] = count_by(result.instance.variances, "variance_type")
+                    summary["proposal"] = count_by(result.instance.proposals, "status")
+                    summary["exceptions"] = len(result.instance.exceptions)
                 write_json(tmp / "run.json", {
                     "run_id": run_id, "crosswalk_version": __version__, "started": started, "finished": time.time(),
                     "settings": settings_record(settings), "inputs": inputs, "status_counts": summary,
@@ -115,6 +121,14 @@ def _print_summary(result: ConversionResult, out: Path, seconds: float) -> None:
         table.add_row(kind.upper(), str(len(m.crosswalk.mappings)), *(str(c.get(s, 0)) for s in
                       ("match", "partial", "abstain", "no_match", "error")))
     console.print(table)
+    if result.instance is not None:
+        inst = result.instance
+        for title, counts in (("confirmation", count_by(inst.confirmations, "status")),
+                              ("variance type", count_by(inst.variances, "variance_type")),
+                              ("impact", count_by(inst.variances, "impact")),
+                              ("proposed target AA", count_by(inst.proposals, "status"))):
+            console.print(f"{title:>18}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        console.print(f"{'exception log':>18}: {len(inst.exceptions)} open items")
     console.print(f"finished in {seconds:.1f} s; outputs in {out}")
 
 

@@ -10,8 +10,14 @@ import asyncio
 from dataclasses import dataclass, field
 
 from . import __version__
+import datetime as dt
+
+import numpy as np
+
 from .candidates import Side, make_side, plan_counts, score_matrices
+from .confirm import Confirmation, ElectionLink, confirm, election_links
 from .embed import CachedEmbedder, make_embedder
+from .merge import Proposal, Variance, classify_variances, elected_value, exception_log, merged_text, propose_target_aa
 from .fingerprint import FINGERPRINT_VERSION, fingerprint
 from .metrics import RunMetrics
 from .models import Crosswalk, Document, Election, Mapping, Verdict
@@ -19,7 +25,7 @@ from .settings import Settings
 from .store import Store
 from .verify.features import CandidateSet, build_candidate_sets
 from .verify.local import DecisionRule, LocalVerifier, load_model
-from .verify.options import map_options
+from .verify.options import map_options, option_text
 
 
 @dataclass
@@ -48,9 +54,22 @@ class MatchResult:
 
 
 @dataclass
+class InstanceResult:
+    """Steps 3 and 4: confirmations, proposed target AA, variances, exceptions."""
+
+    source_links: dict[str, list[ElectionLink]]
+    target_links: dict[str, list[ElectionLink]]
+    confirmations: list[Confirmation]
+    proposals: list[Proposal]
+    variances: list[Variance]
+    exceptions: list[dict]
+
+
+@dataclass
 class ConversionResult:
     results: dict[str, MatchResult] = field(default_factory=dict)
     metrics: RunMetrics = field(default_factory=RunMetrics)
+    instance: InstanceResult | None = None
 
 
 async def prepare_side(doc: Document, embedder: CachedEmbedder, metrics: RunMetrics, label: str) -> Side:
@@ -93,19 +112,31 @@ async def match_documents(kind: str, source: Document, target: Document, setting
         verdicts = await verifier.verify(sets)
     sources = {item.id: item for item in source.items}
     targets = {item.id: item for item in target.items}
-    mappings = [_to_mapping(v, sources, targets) for v in verdicts]
+    vectors = await option_vectors(verdicts, sources, targets, embedder) if kind == "aa" else {}
+    mappings = [_to_mapping(v, sources, targets, vectors) for v in verdicts]
     crosswalk = Crosswalk(kind=kind, source_document=source.id, target_document=target.id, mappings=tuple(mappings),
                           run={"verifier": verifier.name, "embedder": embedder.model_id,
                                "fingerprint": FINGERPRINT_VERSION, "crosswalk_version": __version__})
     return MatchResult(crosswalk, sets, plan_counts(len(source.items), len(target.items), settings.candidates_k))
 
 
-def _to_mapping(v: Verdict, sources: dict, targets: dict) -> Mapping:
+async def option_vectors(verdicts: list[Verdict], sources: dict, targets: dict,
+                         embedder: CachedEmbedder) -> dict[str, np.ndarray]:
+    """Embeddings of the options of every matched AA pair (one cached batch)."""
+    texts = sorted({option_text(o) for v in verdicts if v.target_id
+                    for item in (sources[v.source_id], targets[v.target_id])
+                    if isinstance(item, Election) for o in item.options})
+    if not texts:
+        return {}
+    return dict(zip(texts, await embedder.embed(texts)))
+
+
+def _to_mapping(v: Verdict, sources: dict, targets: dict, vectors: dict[str, np.ndarray]) -> Mapping:
     """The stable output record for a verdict; AA matches also get their option-level mapping."""
     options = ()
     s, t = sources[v.source_id], targets.get(v.target_id)
     if isinstance(s, Election) and isinstance(t, Election):
-        options = map_options(s, t)
+        options = map_options(s, t, vectors)
     return Mapping(source_id=v.source_id, target_id=v.target_id, alternates=v.alternates, status=v.status,
                    confidence=v.confidence, scores=v.scores, reasoning=v.reasoning, option_mapping=options)
 
@@ -120,4 +151,42 @@ async def run_conversion(conversion: Conversion, settings: Settings, store: Stor
         match_documents(kind, src, tgt, settings, embedder, result.metrics) for kind, (src, tgt) in pairs.items()
     ))
     result.results = dict(zip(pairs, outcomes))
+    if "bpd" in result.results and "aa" in result.results:
+        with result.metrics.stage("confirm+merge", items=len(conversion.source_bpd.items)):
+            result.instance = instance_step(conversion, result.results["bpd"].crosswalk,
+                                            result.results["aa"].crosswalk, settings)
     return result
+
+
+def instance_step(conv: Conversion, bpd_cw: Crosswalk, aa_cw: Crosswalk, settings: Settings) -> InstanceResult:
+    """Confirm BPD matches against the AA crosswalk, merge elected values, classify variances."""
+    source_links = election_links(conv.source_bpd, conv.source_aa)
+    target_links = election_links(conv.target_bpd, conv.target_aa)
+    confirmations = confirm(bpd_cw, aa_cw, source_links, target_links, conv.target_aa)
+    proposals = propose_target_aa(conv.source_aa, conv.target_aa, aa_cw)
+    source_elections = {e.id: e for e in conv.source_aa.elections}
+    target_elections = {e.id: e for e in conv.target_aa.elections}
+    # the target AA is blank: its merged instance uses the proposed values
+    proposed = _proposed_elections(conv.target_aa, proposals)
+    merged_source = {p.id: merged_text(p.text, source_links[p.id], source_elections) for p in conv.source_bpd.provisions}
+    merged_target = {p.id: merged_text(p.text, target_links[p.id], {**target_elections, **proposed})
+                     for p in conv.target_bpd.provisions}
+    answered = {e.id for e in conv.source_aa.elections if elected_value(e) is not None}
+    variances = classify_variances(bpd_cw, conv.source_bpd, conv.target_bpd, confirmations,
+                                   merged_source, merged_target, proposals, answered)
+    return InstanceResult(source_links, target_links, confirmations, proposals, variances,
+                          exception_log(variances, dt.date.today(), settings.exception_due_days))
+
+
+def _proposed_elections(target_aa: Document, proposals: list[Proposal]) -> dict[str, Election]:
+    """Target elections with the proposed answers filled in, for merging target templates."""
+    by_id = {p.target_id: p for p in proposals}
+    out = {}
+    for e in target_aa.elections:
+        p = by_id.get(e.id)
+        if p is None or p.proposed_value is None:
+            continue
+        labels = p.proposed_value if isinstance(p.proposed_value, list) else [p.proposed_value]
+        options = tuple(o.model_copy(update={"is_selected": o.label in labels}) for o in e.options)
+        out[e.id] = e.model_copy(update={"options": options, "selected_value": p.proposed_value})
+    return out

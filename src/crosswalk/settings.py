@@ -47,6 +47,7 @@ class Settings(BaseModel):
     llm_model: str = Field("gpt-4.1-mini", description="verification model")
     api_key_env: str = Field("OPENAI_API_KEY", description="name of the env var holding the API key")
     max_concurrency: int = Field(16, ge=1, le=256)
+    exception_due_days: int = Field(14, ge=0, le=365, description="exception log: days from opening to due date")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -81,3 +81,59 @@ def status_counts(cw: Crosswalk) -> dict[str, int]:
     for m in cw.mappings:
         counts[m.status] = counts.get(m.status, 0) + 1
     return counts
+
+
+def write_csv(path: Path, rows: list[dict], columns: tuple[str, ...] | list[str]) -> None:
+    """Rows as CSV; lists and dicts are flattened to readable text."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _flat(row.get(k)) for k in columns})
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, list):
+        return "; ".join(_flat(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return "" if value is None else value
+
+
+CONFIRMATION_COLUMNS = ("source_id", "target_id", "status", "confidence", "rule", "depends_on", "missing", "incompatible")
+PROPOSAL_COLUMNS = ("target_id", "question_number", "question_text", "status", "proposed_value", "proposed_text",
+                    "fill_ins", "source_id", "source_value", "confidence", "flags")
+VARIANCE_COLUMNS = ("source_id", "target_id", "confirmation", "relation", "variance_type", "impact", "rule",
+                    "differences", "source_text", "target_text")
+
+
+def write_instance(out: Path, instance: Any) -> None:
+    """Step 3 and 4 outputs: confirmations, proposed target AA, variances, exception log."""
+    from ..merge import EXCEPTION_COLUMNS
+
+    confirmations = [c.as_dict() for c in instance.confirmations]
+    write_json(out / "confirmations.json", {
+        "confirmations": confirmations,
+        "election_links": {"source": _links(instance.source_links), "target": _links(instance.target_links)},
+    })
+    flat = [{**c, "depends_on": [f"{d['election_id']} ({d['method']})" for d in c["depends_on"]]} for c in confirmations]
+    write_csv(out / "confirmations.csv", flat, CONFIRMATION_COLUMNS)
+    proposals = [p.as_dict() for p in instance.proposals]
+    write_json(out / "proposed_target_aa.json", {"proposals": proposals})
+    write_csv(out / "proposed_target_aa.csv", proposals, PROPOSAL_COLUMNS)
+    variances = [v.as_dict() for v in instance.variances]
+    write_json(out / "variances.json", {"variances": variances})
+    write_csv(out / "variances.csv", variances, VARIANCE_COLUMNS)
+    write_csv(out / "exception_log.csv", instance.exceptions, EXCEPTION_COLUMNS)
+
+
+def _links(links: dict) -> dict:
+    return {pid: [vars(link) for link in items] for pid, items in links.items() if items}
+
+
+def count_by(items: list, attribute: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in items:
+        key = getattr(item, attribute)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
