@@ -80,7 +80,7 @@ def test_option_mapping_pairs_reworded_added_removed():
         ElectionOption(label="a", text="100% immediate."), ElectionOption(label="b", text="Three-year cliff."),
         ElectionOption(label="c", text="Other schedule:")))
     t = Election(id="t", question_text="Vesting", kind="single_select", options=(
-        ElectionOption(label="a", text="Three year cliff vesting."), ElectionOption(label="b", text="Six year graded."),
+        ElectionOption(label="a", text="Cliff vesting after three years."), ElectionOption(label="b", text="Six year graded."),
         ElectionOption(label="c", text="100% immediate.")))
     m = {(o.source_label, o.target_label): o.change for o in map_options(s, t)}
     assert m[("a", "c")] == "same"
