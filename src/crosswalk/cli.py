@@ -24,7 +24,9 @@ from .evaluate import load_gold, score
 from .extract import load_document
 from .models import Document
 from .pipeline import Conversion, ConversionResult, run_conversion
-from .report import atomic_output_dir, count_by, status_counts, write_crosswalk, write_instance, write_json
+from .extract import save_document
+from .report import (atomic_output_dir, count_by, status_counts, write_crosswalk, write_instance, write_json,
+                     write_reports)
 from .settings import Settings, load_settings, settings_record
 from .store import Store
 
@@ -103,6 +105,11 @@ def execute_run(conv: Conversion, settings: Settings, out: Path, quiet: bool = F
                     "timings": result.metrics.as_dict(),
                 })
                 write_json(tmp / "metrics.json", result.metrics.as_dict())
+                (tmp / "documents").mkdir()
+                for name in ("source_bpd", "target_bpd", "source_aa", "target_aa"):
+                    if getattr(conv, name) is not None:  # saved so `crosswalk report` never needs the inputs again
+                        save_document(getattr(conv, name), tmp / "documents" / f"{name}.json")
+                write_reports(tmp)
         except BaseException:
             store.finish_run(run_id, "failed", {})
             raise
@@ -130,6 +137,7 @@ def _print_summary(result: ConversionResult, out: Path, seconds: float) -> None:
             console.print(f"{title:>18}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         console.print(f"{'exception log':>18}: {len(inst.exceptions)} open items")
     console.print(f"finished in {seconds:.1f} s; outputs in {out}")
+    console.print(f"review report: {out / 'report.html'}  workbook: {out / 'workbook.xlsx'}")
 
 
 @app.command()
@@ -160,6 +168,15 @@ def demo(out: Path = typer.Option(Path("demo-output"), "-o", "--out", help="outp
     conv = _load_conversion(EXAMPLES / "source_bpd.json", EXAMPLES / "target_bpd.json",
                             EXAMPLES / "source_aa_filled.json", EXAMPLES / "target_aa.json")
     execute_run(conv, settings, out)
+
+
+@app.command()
+def report(out: Path = typer.Argument(..., help="output directory of a finished run")) -> None:
+    """Rebuild workbook.xlsx and report.html from a finished run, without recomputing anything."""
+    if not (out / "run.json").is_file():
+        raise InputError(out, "not a crosswalk output directory (no run.json)")
+    write_reports(out)
+    console.print(f"rebuilt {out / 'workbook.xlsx'} and {out / 'report.html'}")
 
 
 @app.command()

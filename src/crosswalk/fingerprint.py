@@ -47,7 +47,7 @@ ENUMERATOR = re.compile(r"(?<![\w$%(])\(?(?:[0-9]{1,2}|[a-z]|[ivx]{1,4})\)(?=\s)
 DEFINED_TERM_QUOTED = re.compile(r"^\s*[\"'“‘]([^\"'”’]{2,80})[\"'”’]\s*(?:or\s+[\"'“‘][^\"'”’]+[\"'”’]\s*)?(?:means|shall mean|is|refers)\b", re.I)
 MEANS_START = re.compile(r"^\s*(?:means|shall mean)\b", re.I)
 MEANINGFUL_NUMBER = re.compile(
-    r"\$\s?\d[\d,]*(?:\.\d+)?|\b\d+(?:\.\d+)?\s*(?:%|percent\b)|\b\d+(?:\s*1/2)?\s*(?:years?|months?|days?|hours?)\b|"
+    r"\$\s?\d{1,3}(?:,\d{3})*(?:\.\d+)?|\b\d+(?:\.\d+)?\s*(?:%|percent\b)|\b\d+(?:\s*1/2)?\s*(?:years?|months?|days?|hours?)\b|"
     r"\bage\s+\d+(?:\s*1/2)?|\b(?:19|20)\d{2}\b|\b\d{1,4}\b",
     re.I,
 )

@@ -26,6 +26,7 @@ def atomic_output_dir(out: Path) -> Iterator[Path]:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; OUT is an ordinary directory
     try:
         yield tmp
     except BaseException:
@@ -137,3 +138,20 @@ def count_by(items: list, attribute: str) -> dict[str, int]:
         key = getattr(item, attribute)
         counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+def write_reports(out: Path) -> None:
+    """(Re)build workbook.xlsx and report.html from the run outputs already in `out`.
+
+    Each file is written beside its final name and renamed, so a failure never
+    leaves a half-written report.
+    """
+    from .html import write_html
+    from .review import load_review
+    from .workbook import write_workbook
+
+    data = load_review(out)
+    for name, writer in (("workbook.xlsx", write_workbook), ("report.html", write_html)):
+        tmp = out / f".{name}.tmp"
+        writer(data, tmp)
+        os.replace(tmp, out / name)
