@@ -44,3 +44,29 @@ class StoreError(CrosswalkError):
     """The SQLite store could not be opened or migrated."""
 
     exit_code = 3
+
+
+class ProviderError(CrosswalkError):
+    """The LLM / embeddings provider refused or failed; work finished so far is kept in the store."""
+
+    exit_code = 4
+
+
+class AuthenticationError(ProviderError):
+    """401/403: the API key is missing, wrong or not allowed (the key itself is never printed)."""
+
+
+class ModelNotFoundError(ProviderError):
+    """404: the endpoint does not serve this model."""
+
+
+class ContextTooLongError(ProviderError):
+    """400: the request does not fit the model's context window."""
+
+
+class ProviderUnavailableError(ProviderError):
+    """Retries exhausted: the provider kept failing (5xx, timeouts, resets, 429s)."""
+
+
+class ResponseFormatError(ProviderError):
+    """The model's reply did not match the JSON schema, even after the repair retry."""

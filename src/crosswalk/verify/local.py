@@ -115,5 +115,8 @@ class LocalVerifier:
         self.rule = rule
         self.name = "local-logistic"
 
+    def decide(self, cs: CandidateSet, probs: np.ndarray) -> Verdict:
+        return decide(cs, probs, self.rule, self.name)
+
     async def verify(self, candidate_sets: Sequence[CandidateSet]) -> list[Verdict]:
-        return [decide(cs, self.model.probability(cs.features), self.rule, self.name) for cs in candidate_sets]
+        return [self.decide(cs, self.model.probability(cs.features)) for cs in candidate_sets]

@@ -1,0 +1,181 @@
+"""Rate limits and adaptive concurrency, one `ModelLimiter` per (endpoint, model).
+
+- Requests and tokens per minute: two sliding windows. A call reserves
+  its estimated tokens before it is sent and is corrected with the reply's `usage`;
+  `x-ratelimit-remaining-*` headers pull the windows down to what the provider says
+  is left, so several processes sharing one account stay under the limit too.
+- Concurrency: AIMD. Every 429 halves the number of calls allowed in flight (not
+  below 1); every `limit` successes add one back (up to the configured maximum).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+
+class Window:
+    """At most `capacity` units in any `period` seconds (a sliding log, as providers count).
+
+    A refilling token bucket would let a fresh client send twice its per-minute limit
+    in its first minute; a sliding log cannot.
+    """
+
+    def __init__(self, capacity: float, period: float = 60.0, clock=time.monotonic):
+        self.capacity = float(capacity)
+        self.period = period
+        self._clock = clock
+        self._log: deque[list[float]] = deque()  # [time, amount]
+
+    def _prune(self) -> float:
+        now = self._clock()
+        while self._log and self._log[0][0] <= now - self.period:
+            self._log.popleft()
+        return now
+
+    def used(self) -> float:
+        self._prune()
+        return sum(a for _, a in self._log)
+
+    def wait_time(self, amount: float) -> float:
+        """Seconds until `amount` more fits (0 when it fits now)."""
+        now = self._prune()
+        amount = min(amount, self.capacity)  # larger than the window: wait for an empty one
+        excess = sum(a for _, a in self._log) + amount - self.capacity
+        if excess <= 0:
+            return 0.0
+        for stamp, a in self._log:
+            excess -= a
+            if excess <= 0:
+                return max(stamp + self.period - now, 0.0)
+        return self.period
+
+    def take(self, amount: float) -> None:
+        self._log.append([self._prune(), min(amount, self.capacity)])
+
+    def give_back(self, amount: float) -> None:
+        """Return unused units of the most recent reservations."""
+        for entry in reversed(self._log):
+            back = min(entry[1], amount)
+            entry[1] -= back
+            amount -= back
+            if amount <= 0:
+                break
+
+    def cap(self, remaining: float, reset_s: float | None = None) -> None:
+        """The provider says only `remaining` is left until `reset_s` from now: believe it."""
+        now = self._prune()
+        missing = self.capacity - remaining - sum(a for _, a in self._log)
+        if missing > 0:
+            expires = now + (self.period if reset_s is None else min(reset_s, self.period))
+            stamp = expires - self.period
+            at = next((i for i, entry in enumerate(self._log) if entry[0] > stamp), len(self._log))
+            self._log.insert(at, [stamp, missing])  # the log stays in time order
+
+
+@dataclass
+class LimiterStats:
+    rate_limited: int = 0
+    waits: int = 0
+    waited_s: float = 0.0
+    max_in_flight: int = 0
+    concurrency_history: list[int] = field(default_factory=list)
+
+
+class AdaptiveConcurrency:
+    """AIMD limit on calls in flight."""
+
+    def __init__(self, maximum: int, initial: int | None = None):
+        self.maximum = maximum
+        self.limit = initial or maximum
+        self.in_flight = 0
+        self._successes = 0
+        self._cond = asyncio.Condition()
+
+    async def acquire(self) -> None:
+        async with self._cond:
+            await self._cond.wait_for(lambda: self.in_flight < self.limit)
+            self.in_flight += 1
+
+    async def release(self, *, rate_limited: bool) -> None:
+        async with self._cond:
+            self.in_flight -= 1
+            if rate_limited:
+                self.limit = max(1, self.limit // 2)
+                self._successes = 0
+            else:
+                self._successes += 1
+                if self._successes >= self.limit and self.limit < self.maximum:
+                    self.limit += 1
+                    self._successes = 0
+            self._cond.notify_all()
+
+
+class ModelLimiter:
+    """RPM, TPM and concurrency for one model at one endpoint."""
+
+    def __init__(self, rpm: int, tpm: int, max_concurrency: int, period: float = 60.0, clock=time.monotonic):
+        self.requests = Window(rpm, period, clock)
+        self.tokens = Window(tpm, period, clock)
+        self.concurrency = AdaptiveConcurrency(max_concurrency)
+        self.stats = LimiterStats()
+        self._lock = asyncio.Lock()
+
+    async def admit(self, estimated_tokens: int) -> None:
+        """Wait until one request of `estimated_tokens` fits in both buckets and a slot is free."""
+        await self.concurrency.acquire()
+        async with self._lock:  # first come, first served: no starvation of large requests
+            while True:
+                wait = max(self.requests.wait_time(1), self.tokens.wait_time(estimated_tokens))
+                if wait <= 0:
+                    break
+                self.stats.waits += 1
+                self.stats.waited_s += wait
+                await asyncio.sleep(wait)
+            self.requests.take(1)
+            self.tokens.take(estimated_tokens)
+        self.stats.max_in_flight = max(self.stats.max_in_flight, self.concurrency.in_flight)
+
+    async def done(self, estimated_tokens: int, used_tokens: int | None, *, rate_limited: bool,
+                   headers: dict[str, str] | None = None) -> None:
+        """Correct the token reservation with real usage and learn from the reply."""
+        if used_tokens is not None:
+            self.tokens.give_back(estimated_tokens - used_tokens)
+        elif rate_limited:
+            self.tokens.give_back(estimated_tokens)  # refused calls do not count against TPM
+        if rate_limited:
+            self.stats.rate_limited += 1
+        if headers:
+            _apply_headers(self, headers)
+        await self.concurrency.release(rate_limited=rate_limited)
+        self.stats.concurrency_history.append(self.concurrency.limit)
+
+
+def _apply_headers(limiter: ModelLimiter, headers: dict[str, str]) -> None:
+    for kind, window in (("requests", limiter.requests), ("tokens", limiter.tokens)):
+        value = headers.get(f"x-ratelimit-remaining-{kind}")
+        if value is not None:
+            try:
+                window.cap(float(value), parse_duration(headers.get(f"x-ratelimit-reset-{kind}", "")))
+            except ValueError:
+                pass
+
+
+DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+
+
+def parse_duration(text: str) -> float | None:
+    """OpenAI's reset headers: '20ms', '1.5s', '6m0s', '1h2m3s'; None when absent or unreadable."""
+    parts = DURATION_PART.findall(text or "")
+    if not parts:
+        return None
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    return sum(float(n) * scale[u] for n, u in parts)
+
+
+def estimate_tokens(text: str) -> int:
+    """A provider-neutral estimate: about four characters per token."""
+    return max(1, len(text) // 4)

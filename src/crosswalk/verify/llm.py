@@ -1,0 +1,146 @@
+"""The LLM verifier: token-lean, cached, two-stage.
+
+- Two-stage (design document 3.2): the local verifier settles clear cases (best
+  probability ≥ `high`, or < `low`); only the uncertain band goes to the LLM.
+- One call per source item verifies all its candidates (`per_source`); `per_pair`
+  reproduces the earlier design (one call per candidate pair) for the benchmark.
+- Every answer is cached in the store under (model, prompt version, source and
+  candidate texts), and written the moment it arrives: a rerun pays for nothing
+  already answered.
+- An invalid reply gets one repair retry; an item that still fails, or whose calls
+  keep failing, becomes an `error` verdict with the reason. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import AuthenticationError, ModelNotFoundError, ProviderError
+from ..llm.client import LLMClient
+from ..llm.prompts import (PROMPT_VERSION, RESPONSE_FORMAT, ReplyError, VerificationReply,
+                           build_verification_messages, parse_verification, repair_messages)
+from ..models import Verdict
+from ..store import Store, cache_key
+from .features import CandidateSet
+from .local import LocalVerifier
+
+FATAL = (AuthenticationError, ModelNotFoundError)
+
+
+@dataclass
+class LLMStats:
+    settled_locally: int = 0
+    sent_to_llm: int = 0
+    cache_hits: int = 0
+    calls_answered: int = 0
+    repaired: int = 0
+    errors: int = 0
+
+
+class LLMVerifier:
+    """Verifies candidate sets with an OpenAI-compatible chat model."""
+
+    def __init__(self, client: LLMClient, model: str, store: Store, local: LocalVerifier, kind: str,
+                 items: dict[str, dict], *, mode: str = "two_stage", low: float = 0.15, high: float = 0.85,
+                 max_candidates: int = 8, max_tokens: int = 300):
+        self.client, self.model, self.store, self.local, self.kind = client, model, store, local, kind
+        self.items = items
+        self.mode, self.low, self.high = mode, low, high
+        self.max_candidates, self.max_tokens = max_candidates, max_tokens
+        self.name = f"llm:{model}:{mode}"
+        self.stats = LLMStats()
+
+    async def verify(self, candidate_sets: Sequence[CandidateSet]) -> list[Verdict]:
+        return list(await asyncio.gather(*(self.verify_one(cs) for cs in candidate_sets)))
+
+    async def verify_one(self, cs: CandidateSet) -> Verdict:
+        probs = self.local.model.probability(cs.features) if len(cs.target_ids) else np.zeros(0)
+        local_verdict = self.local.decide(cs, probs)
+        if self.mode == "two_stage" and (len(probs) == 0 or probs.max() >= self.high or probs.max() < self.low):
+            self.stats.settled_locally += 1
+            return local_verdict
+        order = [int(j) for j in np.argsort(-probs)] if len(probs) else []
+        try:
+            if self.mode == "per_pair":
+                return await self._per_pair(cs, order[:5], probs)
+            return await self._per_source(cs, order[: self.max_candidates], probs)
+        except FATAL:
+            raise  # a wrong key or model fails every item: stop the run, keep what is stored
+        except (ProviderError, ReplyError) as exc:
+            self.stats.errors += 1
+            return Verdict(source_id=cs.source_id, target_id=None, status="error", confidence=0.0,
+                           reasoning=f"verification failed: {exc}", verifier=self.name)
+
+    async def _per_source(self, cs: CandidateSet, order: list[int], probs: np.ndarray) -> Verdict:
+        self.stats.sent_to_llm += 1
+        candidates = [self.items[cs.target_ids[j]] for j in order]
+        reply = await self.ask(self.items[cs.source_id], candidates)
+        chosen = [(m.relation, cs.target_ids[order[m.candidate - 1]]) for m in reply.matches]
+        return self._verdict(cs.source_id, chosen, reply)
+
+    async def _per_pair(self, cs: CandidateSet, order: list[int], probs: np.ndarray) -> Verdict:
+        """The earlier design: every candidate pair in its own call."""
+        self.stats.sent_to_llm += 1
+        source = self.items[cs.source_id]
+        replies = await asyncio.gather(*(self.ask(source, [self.items[cs.target_ids[j]]]) for j in order))
+        chosen = [(r.matches[0].relation, cs.target_ids[j]) for r, j in zip(replies, order) if r.matches]
+        best = max(replies, key=lambda r: (bool(r.matches), r.confidence))
+        return self._verdict(cs.source_id, chosen, best)
+
+    def _verdict(self, source_id: str, chosen: list[tuple[str, str]], reply: VerificationReply) -> Verdict:
+        if not chosen:
+            return Verdict(source_id=source_id, target_id=None, status="no_match", confidence=reply.confidence,
+                           reasoning=reply.reasoning, verifier=self.name, variance_type=None, impact=None)
+        chosen.sort(key=lambda rc: rc[0] != "equivalent")  # equivalent before partial, stable otherwise
+        relation, target = chosen[0]
+        return Verdict(source_id=source_id, target_id=target, alternates=tuple(t for _, t in chosen[1:]),
+                       status="match" if relation == "equivalent" else "partial", confidence=reply.confidence,
+                       reasoning=reply.reasoning, verifier=self.name, variance_type=reply.variance_type,
+                       impact=reply.impact)
+
+    async def ask(self, source: dict, candidates: list[dict]) -> VerificationReply:
+        """One verification call, answered from the store when it was paid for before."""
+        key = cache_key("verdict", model=self.model, prompt=PROMPT_VERSION, document_kind=self.kind,
+                        source=source, candidates=candidates)
+        cached = self.store.get_json(key)
+        if cached is not None:
+            self.stats.cache_hits += 1
+            return VerificationReply.model_validate(cached)
+        messages = build_verification_messages(self.kind, source, candidates)
+        reply = await self._ask_with_repair(messages, len(candidates))
+        self.store.put_json("verdict", key, reply.model_dump())  # kept the moment it is paid for
+        return reply
+
+    async def _ask_with_repair(self, messages: list[dict], n: int) -> VerificationReply:
+        result = await self.client.chat(self.model, messages, response_format=RESPONSE_FORMAT,
+                                        max_tokens=self.max_tokens, operation="verification")
+        self.stats.calls_answered += 1
+        try:
+            if result.finish_reason == "length":
+                raise ReplyError("the reply was cut off (finish_reason: length)")
+            return parse_verification(result.content, n)
+        except ReplyError as first:
+            self.stats.repaired += 1
+            again = await self.client.chat(self.model, repair_messages(messages, result.content, str(first)),
+                                           response_format=RESPONSE_FORMAT, max_tokens=self.max_tokens * 2,
+                                           operation="verification")
+            self.stats.calls_answered += 1
+            if again.finish_reason == "length":
+                raise ReplyError("the repaired reply was cut off too") from None
+            return parse_verification(again.content, n)
+
+
+def item_payloads(docs) -> dict[str, dict]:
+    """{"id", "title", "text"} for every item of the given documents, as prompts carry them."""
+    out = {}
+    for doc in docs:
+        for item in doc.items:
+            title = getattr(item, "title", "") or getattr(item, "question_text", "")
+            text = item.text if doc.role == "bpd" else " | ".join(
+                [item.question_text] + [f"{o.label}. {o.text}" for o in item.options])
+            out[item.id] = {"id": item.id, "title": title, "text": text}
+    return out
