@@ -41,7 +41,7 @@ DATA = Path(__file__).resolve().parents[1] / "src" / "crosswalk" / "data"
 
 async def candidate_sets(shared: Path, store: Store, settings) -> tuple[dict, float]:
     corpus = shared / "corpus" / "relius-to-ascensus"
-    embedder = make_embedder(settings.embedder, store, max_tokens=settings.embed_max_tokens)
+    embedder = make_embedder(settings, store)
     metrics = RunMetrics()
     t0 = time.perf_counter()
     docs = {kind: (load_document(corpus / s), load_document(corpus / t)) for kind, (s, t, _) in FILES.items()}

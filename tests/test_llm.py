@@ -257,3 +257,91 @@ def test_embeddings_endpoint_is_deterministic():
     v = asyncio.run(go())
     assert v[0] == v[2] != v[1] and v[0] == fake_embedding("a")
     assert set(PROFILES) >= {"poc", "faults", "fast"}
+
+
+def test_cli_run_with_the_llm_verifier_pays_once(tmp_path, monkeypatch):
+    """`crosswalk run --verifier llm` against the simulated API in another thread; the rerun sends nothing."""
+    import subprocess
+    import sys
+
+    from crosswalk.llm.fake_api import FakeAPIThread
+
+    from .conftest import EXAMPLES
+
+    store = tmp_path / "s.sqlite"
+    with FakeAPIThread(FakeAPI("fast", api_key="sk-test")) as api:
+        def run(out, key="sk-test"):
+            env = {**__import__("os").environ, "OPENAI_API_KEY": key}
+            return subprocess.run([sys.executable, "-m", "crosswalk", "run", "--source-bpd", EXAMPLES / "source_bpd.json",
+                                   "--target-bpd", EXAMPLES / "target_bpd.json", "-o", out, "--store", store,
+                                   "--verifier", "llm", "--verify-mode", "per_source", "--llm-base-url", api.url,
+                                   "-q"], capture_output=True, text=True, timeout=300, env=env)
+        proc = run(tmp_path / "out1")
+        assert proc.returncode == 0, proc.stderr
+        first = api.counters.requests
+        metrics = json.loads((tmp_path / "out1" / "metrics.json").read_text())
+        verify = next(s for s in metrics["stages"] if s["operation"] == "bpd:verify")
+        assert first > 0 and verify["api_calls"] == first and verify["cost_usd"] > 0
+        assert run(tmp_path / "out2").returncode == 0
+        assert api.counters.requests == first  # every verdict came from the store
+        bad = run(tmp_path / "out3", key="sk-wrong")
+        assert bad.returncode == 0  # all answers are cached: the wrong key is never needed
+        (store).unlink()
+        for extra in ("-wal", "-shm"):
+            (tmp_path / f"s.sqlite{extra}").unlink(missing_ok=True)
+        bad = run(tmp_path / "out4", key="sk-wrong")
+        assert bad.returncode == 4 and "API key" in bad.stderr and "sk-wrong" not in bad.stderr
+        assert not (tmp_path / "out4").exists()
+
+
+def test_fault_profile_every_item_verified_or_error_with_reason(tmp_path):
+    """10% 5xx, 2% hangs, 2% malformed JSON, 1% cut-off replies: nothing lost, nothing paid twice."""
+    async def go(path):
+        items, sets = items_and_sets(60)
+        faults = Faults(server_error=0.10, hang=0.02, malformed=0.02, length=0.01)
+        async with FakeAPI(profile(faults, latency=0.005, hang_s=2.0), seed=9) as api:
+            with Store.open(path) as store:
+                async with client(api, timeout=0.3, retries=4) as c:
+                    v = verifier(c, store, items)
+                    verdicts = await v.verify(sets)
+                    answered = store.count("verdict")
+                    again = await v.verify(sets)
+                    return verdicts, again, answered, api.counters, v.stats
+    verdicts, again, answered, counters, stats = asyncio.run(go(tmp_path / "f.sqlite"))
+    assert len(verdicts) == 60 and {v.source_id for v in verdicts} == {f"s{i}" for i in range(60)}
+    assert all(v.status != "error" or v.reasoning.startswith("verification failed") for v in verdicts)
+    assert sum(counters.faults.values()) > 0
+    ok = sum(v.status != "error" for v in verdicts)
+    assert answered == ok                                  # every success was stored, once
+    assert stats.cache_hits == ok                          # the rerun re-asked only the failures
+
+
+def test_embedding_batches_respect_count_and_tokens():
+    from crosswalk.llm.provider import batches
+
+    texts = ["word " * 100] * 50  # ~125 tokens each
+    parts = batches(texts, max_inputs=20, max_tokens=1000)
+    assert sum(len(p) for p in parts) == 50
+    assert all(len(p) <= 20 for p in parts) and all(len(p) * 125 <= 1000 for p in parts)
+
+
+def test_azure_style_requests(monkeypatch):
+    import httpx
+
+    seen = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen["url"], seen["key"] = str(request.url), request.headers.get("api-key")
+        return httpx.Response(200, json={"choices": [{"message": {"content": "{}"}, "finish_reason": "stop"}],
+                                         "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}})
+
+    monkeypatch.setenv("CW_AZ_KEY", "az-secret")
+
+    async def go():
+        c = LLMClient("https://example.invalid/", api_key_env="CW_AZ_KEY", transport=httpx.MockTransport(handler),
+                      limiter_for=lambda m: ModelLimiter(100, 100_000, 4), azure_api_version="2024-10-21")
+        async with c:
+            return await c.chat("my-deployment", [{"role": "user", "content": "hi"}])
+    result = asyncio.run(go())
+    assert seen["url"] == "https://example.invalid/openai/deployments/my-deployment/chat/completions?api-version=2024-10-21"
+    assert seen["key"] == "az-secret" and result.prompt_tokens == 3

@@ -150,10 +150,15 @@ def run(
     store: Optional[Path] = typer.Option(None, "--store", help="SQLite store (default: user cache)"),
     candidates_k: Optional[int] = typer.Option(None, "--candidates-k", help="candidates per source item"),
     match_threshold: Optional[float] = typer.Option(None, "--match-threshold", help="minimum match probability"),
+    verifier: Optional[str] = typer.Option(None, "--verifier", help="local (default) or llm"),
+    verify_mode: Optional[str] = typer.Option(None, "--verify-mode", help="llm: two_stage, per_source or per_pair"),
+    llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="OpenAI-compatible endpoint"),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="verification model"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing on success"),
 ) -> None:
     """Crosswalk a source plan document to a target: a BPD pair, an AA pair, or both."""
-    settings = _settings(store_path=store, candidates_k=candidates_k, match_threshold=match_threshold)
+    settings = _settings(store_path=store, candidates_k=candidates_k, match_threshold=match_threshold,
+                         verifier=verifier, verify_mode=verify_mode, llm_base_url=llm_base_url, llm_model=llm_model)
     conv = _load_conversion(source_bpd, target_bpd, source_aa, target_aa)
     execute_run(conv, settings, out, quiet)
 
@@ -168,6 +173,41 @@ def demo(out: Path = typer.Option(Path("demo-output"), "-o", "--out", help="outp
     conv = _load_conversion(EXAMPLES / "source_bpd.json", EXAMPLES / "target_bpd.json",
                             EXAMPLES / "source_aa_filled.json", EXAMPLES / "target_aa.json")
     execute_run(conv, settings, out)
+
+
+@app.command("fake-api")
+def fake_api(profile: str = typer.Option("fast", help="poc, faults, fast or tight"),
+             host: str = typer.Option("127.0.0.1", help="loopback address to bind"),
+             port: int = typer.Option(0, help="0 picks a free port"),
+             oracle: Optional[Path] = typer.Option(None, help="gold JSONL: verdicts follow it"),
+             oracle_error_rate: float = typer.Option(0.0, help="share of oracle verdicts made wrong on purpose"),
+             api_key: Optional[str] = typer.Option(None, help="require this bearer key (tests of 401)"),
+             time_scale: Optional[float] = typer.Option(None, help="simulated seconds per real second"),
+             seed: int = typer.Option(0, help="random seed for latencies, faults and oracle errors")) -> None:
+    """Serve the simulated OpenAI-compatible API (prints its URL; Ctrl-C stops it)."""
+    import dataclasses
+
+    from .llm.fake_api import PROFILES, FakeAPI
+
+    if profile not in PROFILES:
+        raise CrosswalkError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    gold = None
+    if oracle is not None:
+        gold = {source: set(item.targets) for source, item in load_gold(oracle).items()}
+
+    async def serve() -> None:
+        spec = PROFILES[profile]
+        if time_scale:
+            spec = dataclasses.replace(spec, time_scale=time_scale)
+        api = FakeAPI(spec, oracle=gold, oracle_error_rate=oracle_error_rate, api_key=api_key, seed=seed)
+        url = await api.start(host, port)
+        print(url, flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await api.stop()
+
+    asyncio.run(serve())
 
 
 @app.command()

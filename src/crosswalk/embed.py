@@ -130,11 +130,18 @@ class CachedEmbedder:
             self.store.put_many("embedding", fresh.items())  # paid for: keep it at once
             found.update(fresh)
             self.misses += len(missing)
-        return np.vstack([bytes_to_vector(found[k]) for k in keys]) if keys else np.zeros((0, 384), np.float32)
+        return np.vstack([bytes_to_vector(found[k]) for k in keys]) if keys else np.zeros((0, 1), np.float32)
 
 
-def make_embedder(name: str, store: Store, *, max_tokens: int = 256, batch_size: int = 32) -> CachedEmbedder:
-    """The configured embedder, wrapped in the store cache."""
-    if name == "minilm-onnx":
-        return CachedEmbedder(MiniLMOnnxEmbedder(max_tokens=max_tokens, batch_size=batch_size), store)
-    raise ConfigError(f"embedder {name!r} is not available in this build (choose minilm-onnx)")
+def make_embedder(settings, store: Store, client=None) -> CachedEmbedder:
+    """The configured embedder (`settings.embedder`), wrapped in the store cache."""
+    if settings.embedder == "minilm-onnx":
+        return CachedEmbedder(MiniLMOnnxEmbedder(max_tokens=settings.embed_max_tokens,
+                                                 batch_size=settings.embed_batch_size), store)
+    if settings.embedder == "openai":
+        if client is None:
+            raise ConfigError("embedder 'openai' needs the provider client")
+        from .llm.provider import OpenAIEmbedder
+
+        return CachedEmbedder(OpenAIEmbedder(client, settings.embedding_model), store)
+    raise ConfigError(f"unknown embedder {settings.embedder!r}")

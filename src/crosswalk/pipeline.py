@@ -24,6 +24,9 @@ from .models import Crosswalk, Document, Election, Mapping, Verdict
 from .settings import Settings
 from .store import Store
 from .verify.features import CandidateSet, build_candidate_sets
+from .llm.client import LLMClient
+from .llm.provider import make_client
+from .verify.llm import LLMVerifier, item_payloads
 from .verify.local import DecisionRule, LocalVerifier, load_model
 from .verify.options import map_options, option_text
 
@@ -102,14 +105,30 @@ async def candidate_sets_for(kind: str, source: Document, target: Document, sett
         return await asyncio.to_thread(build_candidate_sets, src_side, tgt_side, matrices, settings.candidates_k)
 
 
+def make_verifier(kind: str, settings: Settings, store: Store, client: LLMClient | None,
+                  source: Document, target: Document):
+    """The local verifier, or the LLM verifier (which uses the local one as its first stage)."""
+    model = load_model(kind)
+    local = LocalVerifier(model, decision_rule(settings, model.meta.get("threshold", 0.5)))
+    if settings.verifier == "local":
+        return local
+    return LLMVerifier(client, settings.llm_model, store, local, kind, item_payloads([source, target]),
+                       mode=settings.verify_mode, low=settings.llm_band_low, high=settings.llm_band_high,
+                       max_candidates=settings.llm_max_candidates, operation=f"{kind}:verification")
+
+
 async def match_documents(kind: str, source: Document, target: Document, settings: Settings,
-                          embedder: CachedEmbedder, metrics: RunMetrics) -> MatchResult:
+                          embedder: CachedEmbedder, metrics: RunMetrics, store: Store | None = None,
+                          client: LLMClient | None = None) -> MatchResult:
     """Crosswalk one source document to one target document."""
     sets = await candidate_sets_for(kind, source, target, settings, embedder, metrics)
-    model = load_model(kind)
-    verifier = LocalVerifier(model, decision_rule(settings, model.meta.get("threshold", 0.5)))
-    with metrics.stage(f"{kind}:verify", items=len(sets)):
+    verifier = make_verifier(kind, settings, store, client, source, target)
+    with metrics.stage(f"{kind}:verify", items=len(sets)) as stage:
         verdicts = await verifier.verify(sets)
+        if client is not None and isinstance(verifier, LLMVerifier):
+            record_usage(stage, client, f"{kind}:verification", settings.llm_model)
+            stage.cache_hits = verifier.stats.cache_hits
+            stage.errors = verifier.stats.errors
     sources = {item.id: item for item in source.items}
     targets = {item.id: item for item in target.items}
     vectors = await option_vectors(verdicts, sources, targets, embedder) if kind == "aa" else {}
@@ -141,14 +160,42 @@ def _to_mapping(v: Verdict, sources: dict, targets: dict, vectors: dict[str, np.
                    confidence=v.confidence, scores=v.scores, reasoning=v.reasoning, option_mapping=options)
 
 
-async def run_conversion(conversion: Conversion, settings: Settings, store: Store) -> ConversionResult:
-    """Run every crosswalk the conversion has documents for, concurrently."""
-    embedder = make_embedder(settings.embedder, store, max_tokens=settings.embed_max_tokens,
-                             batch_size=settings.embed_batch_size)
+def record_usage(stage, client: LLMClient, operation: str, model: str) -> None:
+    """Copy a client operation's counters into a stage's metrics."""
+    usage = client.usage.get(operation)
+    if usage is None:
+        return
+    stage.api_calls, stage.tokens, stage.cost_usd = usage.calls, usage.tokens, round(usage.cost_usd, 6)
+    stage.retries, stage.rate_limit_hits = usage.retries, usage.rate_limited
+    stage.max_concurrency = client.limiter(model).stats.max_in_flight
+
+
+async def run_conversion(conversion: Conversion, settings: Settings, store: Store,
+                         client: LLMClient | None = None) -> ConversionResult:
+    """Run every crosswalk the conversion has documents for, concurrently.
+
+    A provider client is made from the settings when they ask for the LLM verifier or
+    the API embedder (or passed in, so several conversions share one rate-limit budget).
+    """
+    needs_client = settings.verifier == "llm" or settings.embedder == "openai"
+    own_client = client is None and needs_client
+    if own_client:
+        client = make_client(settings)
+    try:
+        return await _run_conversion(conversion, settings, store, client)
+    finally:
+        if own_client:
+            await client.aclose()
+
+
+async def _run_conversion(conversion: Conversion, settings: Settings, store: Store,
+                          client: LLMClient | None) -> ConversionResult:
+    embedder = make_embedder(settings, store, client)
     result = ConversionResult()
     pairs = conversion.pairs()
     outcomes = await asyncio.gather(*(
-        match_documents(kind, src, tgt, settings, embedder, result.metrics) for kind, (src, tgt) in pairs.items()
+        match_documents(kind, src, tgt, settings, embedder, result.metrics, store, client)
+        for kind, (src, tgt) in pairs.items()
     ))
     result.results = dict(zip(pairs, outcomes))
     if "bpd" in result.results and "aa" in result.results:

@@ -28,6 +28,25 @@ def default_store_path() -> Path:
     return Path(cache) / "crosswalk" / "store.sqlite"
 
 
+# A mid-tier OpenAI account (the design document's numbers); override per model in crosswalk.toml.
+DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
+    "gpt-4.1": (5000, 450_000),
+    "gpt-4.1-mini": (5000, 2_000_000),
+    "gpt-5-nano": (5000, 2_000_000),
+    "text-embedding-3-small": (5000, 1_000_000),
+}
+FALLBACK_RATE_LIMIT = (500, 200_000)  # unknown models (local servers, Azure deployments): conservative
+
+# USD per 1M tokens (input, output), OpenAI list prices as of 2025-10, the design document's date.
+# They reproduce its per-call figures ($0.002 per GPT-4.1 verification, $0.0037 per vision page).
+DEFAULT_PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-5-nano": (0.05, 0.40),
+    "text-embedding-3-small": (0.02, 0.0),
+}
+
+
 class Settings(BaseModel):
     """Everything a run can be configured with. Field docs appear in `crosswalk --help` and the README."""
 
@@ -44,9 +63,24 @@ class Settings(BaseModel):
     partial_threshold: float = Field(0.75, ge=0.0, le=1.0, description="below this a match is reported as partial")
     alternate_ratio: float = Field(0.6, ge=0.0, le=1.0, description="alternates: within this share of the best score")
     llm_base_url: str = Field("https://api.openai.com/v1", description="OpenAI-compatible endpoint")
-    llm_model: str = Field("gpt-4.1-mini", description="verification model")
+    llm_model: str = Field("gpt-4.1", description="verification model (Azure: the deployment name)")
+    llm_api_style: Literal["openai", "azure"] = Field("openai", description="openai (also Ollama, vLLM, LM Studio) or azure")
+    azure_api_version: str = Field("2024-10-21", description="Azure OpenAI api-version")
+    embedding_model: str = Field("text-embedding-3-small", description="embedding model when embedder = openai")
     api_key_env: str = Field("OPENAI_API_KEY", description="name of the env var holding the API key")
-    max_concurrency: int = Field(16, ge=1, le=256)
+    verify_mode: Literal["two_stage", "per_source", "per_pair"] = Field(
+        "two_stage", description="llm verifier: local first and only the uncertain band to the LLM; or every item")
+    llm_band_low: float = Field(0.15, ge=0.0, le=1.0, description="two-stage: below this the local verifier says no_match")
+    llm_band_high: float = Field(0.85, ge=0.0, le=1.0, description="two-stage: from this the local verifier says match")
+    llm_max_candidates: int = Field(8, ge=1, le=50, description="candidates shown to the LLM per source item")
+    llm_timeout_s: float = Field(120.0, gt=0, description="per-request timeout")
+    llm_max_retries: int = Field(6, ge=0, le=20)
+    max_concurrency: int = Field(64, ge=1, le=512, description="calls in flight per model at most (AIMD adapts below it)")
+    rate_limit_period_s: float = Field(60.0, gt=0, description="the provider's rate-limit window (a minute)")
+    rate_limits: dict[str, tuple[int, int]] = Field(
+        default_factory=lambda: dict(DEFAULT_RATE_LIMITS), description="model -> (requests, tokens) per minute")
+    prices: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: dict(DEFAULT_PRICES), description="model -> USD per 1M (input, output) tokens")
     exception_due_days: int = Field(14, ge=0, le=365, description="exception log: days from opening to due date")
 
 

@@ -90,9 +90,9 @@ POC_MODELS = {
                                            rpm=5000, tpm=1_000_000, output_tokens=0),
 }
 PROFILES = {
-    "poc": Profile("poc", POC_MODELS, time_scale=200.0),
+    "poc": Profile("poc", POC_MODELS, time_scale=60.0),  # one simulated minute per real second
     "fast": Profile("fast", {m: ModelProfile(0.02, 0.04, rpm=100_000, tpm=50_000_000) for m in POC_MODELS}, time_scale=1.0),
-    "faults": Profile("faults", POC_MODELS, time_scale=200.0,
+    "faults": Profile("faults", POC_MODELS, time_scale=60.0,
                       faults=Faults(server_error=0.10, reset=0.0, hang=0.02, malformed=0.02, length=0.01), hang_s=600.0),
     "tight": Profile("tight", {m: ModelProfile(0.2, 0.3, rpm=60, tpm=200_000) for m in POC_MODELS}, time_scale=20.0),
 }
@@ -134,6 +134,7 @@ class FakeAPI:
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/embeddings", self._embeddings)
+        app.router.add_get("/_stats", self._stats)  # not OpenAI's: the simulator's counters
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -215,6 +216,13 @@ class FakeAPI:
         return None
 
     # -- endpoints ----------------------------------------------------------------
+    async def _stats(self, request: web.Request) -> web.Response:
+        c = self.counters
+        return web.json_response({"requests": c.requests, "by_model": c.by_model, "prompt_tokens": c.prompt_tokens,
+                                  "completion_tokens": c.completion_tokens, "rate_limited": c.rate_limited,
+                                  "faults": c.faults, "max_in_flight": c.max_in_flight,
+                                  "time_scale": self.profile.time_scale})
+
     async def _models(self, request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": m, "object": "model"} for m in self.profile.models]})
 
@@ -335,6 +343,46 @@ def fake_embedding(text: str, dim: int = 256) -> list[float]:
     seed = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "little")
     v = np.random.default_rng(seed).standard_normal(dim)
     return (v / np.linalg.norm(v)).round(6).tolist()
+
+
+class FakeAPIProcess:
+    """`crosswalk fake-api` in its own process: on a 2-core machine the simulator then does not
+    steal the client's CPU, which would otherwise show up as latency in time-scaled benchmarks."""
+
+    def __init__(self, profile: str, *, time_scale: float | None = None, oracle: str | None = None,
+                 oracle_error_rate: float = 0.0, seed: int = 0):
+        self.args = ["fake-api", "--profile", profile, "--seed", str(seed)]
+        if time_scale:
+            self.args += ["--time-scale", str(time_scale)]
+        if oracle:
+            self.args += ["--oracle", oracle, "--oracle-error-rate", str(oracle_error_rate)]
+        self.url = ""
+        self._proc = None
+
+    def __enter__(self) -> "FakeAPIProcess":
+        import subprocess
+        import sys
+
+        self._proc = subprocess.Popen([sys.executable, "-m", "crosswalk", *self.args], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True)
+        self.url = self._proc.stdout.readline().strip()
+        if not self.url.startswith("http://127."):
+            self._proc.kill()
+            raise RuntimeError(f"fake-api did not start: {self._proc.stderr.read()[:500]}")
+        return self
+
+    def stats(self) -> dict:
+        import urllib.request
+
+        with urllib.request.urlopen(self.url.rsplit("/v1", 1)[0] + "/_stats", timeout=10) as reply:
+            return json.loads(reply.read())
+
+    def __exit__(self, *exc: object) -> None:
+        self._proc.terminate()
+        try:
+            self._proc.wait(10)
+        except Exception:
+            self._proc.kill()
 
 
 class FakeAPIThread:

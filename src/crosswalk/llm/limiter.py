@@ -86,40 +86,62 @@ class LimiterStats:
 
 
 class AdaptiveConcurrency:
-    """AIMD limit on calls in flight."""
+    """AIMD limit on calls in flight; waiters are served first come, first served.
+
+    A FIFO of futures rather than a Condition: waking every waiter on every release
+    made admission quadratic in the queue length (thousands of queued items).
+    """
 
     def __init__(self, maximum: int, initial: int | None = None):
         self.maximum = maximum
         self.limit = initial or maximum
         self.in_flight = 0
         self._successes = 0
-        self._cond = asyncio.Condition()
+        self._waiters: deque[asyncio.Future] = deque()
 
     async def acquire(self) -> None:
-        async with self._cond:
-            await self._cond.wait_for(lambda: self.in_flight < self.limit)
+        if self.in_flight < self.limit and not self._waiters:
             self.in_flight += 1
+            return
+        future = asyncio.get_running_loop().create_future()
+        self._waiters.append(future)
+        try:
+            await future  # the slot is handed over by release()
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self._release_slot()  # granted and cancelled at once: give the slot on
+            else:
+                self._waiters.remove(future)
+            raise
 
     async def release(self, *, rate_limited: bool) -> None:
-        async with self._cond:
-            self.in_flight -= 1
-            if rate_limited:
-                self.limit = max(1, self.limit // 2)
+        if rate_limited:
+            self.limit = max(1, self.limit // 2)
+            self._successes = 0
+        else:
+            self._successes += 1
+            if self._successes >= self.limit and self.limit < self.maximum:
+                self.limit += 1
                 self._successes = 0
-            else:
-                self._successes += 1
-                if self._successes >= self.limit and self.limit < self.maximum:
-                    self.limit += 1
-                    self._successes = 0
-            self._cond.notify_all()
+        self._release_slot()
+
+    def _release_slot(self) -> None:
+        self.in_flight -= 1
+        while self._waiters and self.in_flight < self.limit:
+            future = self._waiters.popleft()
+            if not future.done():
+                self.in_flight += 1
+                future.set_result(None)
 
 
 class ModelLimiter:
     """RPM, TPM and concurrency for one model at one endpoint."""
 
+    HEADROOM = 1.02  # our window is 2% longer than the provider's: requests land after we send them
+
     def __init__(self, rpm: int, tpm: int, max_concurrency: int, period: float = 60.0, clock=time.monotonic):
-        self.requests = Window(rpm, period, clock)
-        self.tokens = Window(tpm, period, clock)
+        self.requests = Window(rpm, period * self.HEADROOM, clock)
+        self.tokens = Window(tpm, period * self.HEADROOM, clock)
         self.concurrency = AdaptiveConcurrency(max_concurrency)
         self.stats = LimiterStats()
         self._lock = asyncio.Lock()

@@ -46,12 +46,13 @@ class LLMVerifier:
 
     def __init__(self, client: LLMClient, model: str, store: Store, local: LocalVerifier, kind: str,
                  items: dict[str, dict], *, mode: str = "two_stage", low: float = 0.15, high: float = 0.85,
-                 max_candidates: int = 8, max_tokens: int = 300):
+                 max_candidates: int = 8, max_tokens: int = 300, operation: str = "verification"):
         self.client, self.model, self.store, self.local, self.kind = client, model, store, local, kind
         self.items = items
         self.mode, self.low, self.high = mode, low, high
         self.max_candidates, self.max_tokens = max_candidates, max_tokens
         self.name = f"llm:{model}:{mode}"
+        self.operation = operation
         self.stats = LLMStats()
 
     async def verify(self, candidate_sets: Sequence[CandidateSet]) -> list[Verdict]:
@@ -117,7 +118,7 @@ class LLMVerifier:
 
     async def _ask_with_repair(self, messages: list[dict], n: int) -> VerificationReply:
         result = await self.client.chat(self.model, messages, response_format=RESPONSE_FORMAT,
-                                        max_tokens=self.max_tokens, operation="verification")
+                                        max_tokens=self.max_tokens, operation=self.operation)
         self.stats.calls_answered += 1
         try:
             if result.finish_reason == "length":
@@ -127,7 +128,7 @@ class LLMVerifier:
             self.stats.repaired += 1
             again = await self.client.chat(self.model, repair_messages(messages, result.content, str(first)),
                                            response_format=RESPONSE_FORMAT, max_tokens=self.max_tokens * 2,
-                                           operation="verification")
+                                           operation=self.operation)
             self.stats.calls_answered += 1
             if again.finish_reason == "length":
                 raise ReplyError("the repaired reply was cut off too") from None

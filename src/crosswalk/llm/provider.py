@@ -1,0 +1,60 @@
+"""Building the provider client and the API embedder from settings."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Sequence
+
+import httpx
+import numpy as np
+
+from ..settings import FALLBACK_RATE_LIMIT, Settings
+from .client import LLMClient
+from .limiter import ModelLimiter, estimate_tokens
+
+MAX_BATCH_INPUTS = 2048     # OpenAI's limit per embeddings request
+MAX_BATCH_TOKENS = 250_000  # stay well under the per-request token limit
+
+
+def make_client(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> LLMClient:
+    """One shared client (one connection pool) with a limiter per model from the settings."""
+    def limiter_for(model: str) -> ModelLimiter:
+        rpm, tpm = settings.rate_limits.get(model, FALLBACK_RATE_LIMIT)
+        return ModelLimiter(rpm, tpm, settings.max_concurrency, period=settings.rate_limit_period_s)
+
+    return LLMClient(settings.llm_base_url, api_key_env=settings.api_key_env, transport=transport,
+                     timeout=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
+                     limiter_for=limiter_for, prices=settings.prices,
+                     azure_api_version=settings.azure_api_version if settings.llm_api_style == "azure" else None)
+
+
+def batches(texts: Sequence[str], max_inputs: int = MAX_BATCH_INPUTS, max_tokens: int = MAX_BATCH_TOKENS) -> list[list[str]]:
+    """Split texts into requests bounded by count and by estimated tokens."""
+    out: list[list[str]] = [[]]
+    tokens = 0
+    for text in texts:
+        t = estimate_tokens(text)
+        if out[-1] and (len(out[-1]) >= max_inputs or tokens + t > max_tokens):
+            out.append([])
+            tokens = 0
+        out[-1].append(text)
+        tokens += t
+    return [b for b in out if b]
+
+
+class OpenAIEmbedder:
+    """Embeddings through an OpenAI-compatible API, batched by count and tokens, batches in parallel."""
+
+    def __init__(self, client: LLMClient, model: str, batch_size: int = 100):
+        self.client = client
+        self.model = model
+        self.model_id = f"openai:{model}"
+        self.batch_size = batch_size
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+        parts = batches(list(texts), max_inputs=self.batch_size)
+        results = await asyncio.gather(*(self.client.embed(self.model, part) for part in parts))
+        vectors = np.array([v for part in results for v in part], dtype=np.float32)
+        if len(vectors) == 0:
+            return np.zeros((0, 1), np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
