@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from crosswalk.errors import AuthenticationError, ModelNotFoundError, ProviderUnavailableError
+from crosswalk.errors import AuthenticationError, ModelNotFoundError
 from crosswalk.llm.client import LLMClient, backoff_delay
 from crosswalk.llm.fake_api import PROFILES, Faults, FakeAPI, ModelProfile, Profile, fake_embedding
 from crosswalk.llm.limiter import ModelLimiter, Window, parse_duration

@@ -5,8 +5,6 @@ installs Chromium where it can). The screenshot is kept in test-artifacts/.
 """
 
 import shutil
-from pathlib import Path
-
 import pytest
 
 from .conftest import ROOT

@@ -7,7 +7,6 @@ record, a non-zero exit code, no traceback.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import sys
 import time
@@ -22,12 +21,10 @@ from . import __version__
 from .errors import CrosswalkError, InputError
 from .evaluate import load_gold, score
 from .extract import load_document
-from .models import Document
-from .pipeline import Conversion, ConversionResult, run_conversion
-from .extract import save_document
-from .report import (atomic_output_dir, count_by, status_counts, write_crosswalk, write_instance, write_json,
-                     write_reports)
-from .settings import Settings, load_settings, settings_record
+from .pipeline import Conversion, ConversionResult
+from .runner import batch_settings, convert, load_conversion, read_manifest, run_batch
+from .report import count_by, status_counts, write_json, write_reports
+from .settings import Settings, load_settings
 from .store import Store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reconcile retirement plan documents across vendors.")
@@ -53,69 +50,39 @@ def _settings(**flags: object) -> Settings:
 
 def _load_conversion(source_bpd: Optional[Path], target_bpd: Optional[Path],
                      source_aa: Optional[Path], target_aa: Optional[Path]) -> Conversion:
-    if bool(source_bpd) != bool(target_bpd):
-        raise InputError(source_bpd or target_bpd, "a BPD crosswalk needs both --source-bpd and --target-bpd")
-    if bool(source_aa) != bool(target_aa):
-        raise InputError(source_aa or target_aa, "an AA crosswalk needs both --source-aa and --target-aa")
-    if not (source_bpd or source_aa):
-        raise CrosswalkError("nothing to do: give a BPD pair (--source-bpd/--target-bpd), an AA pair, or both")
-    conv = Conversion(*(load_document(p) if p else None for p in (source_bpd, target_bpd, source_aa, target_aa)))
-    for doc, role, flag in ((conv.source_bpd, "bpd", "--source-bpd"), (conv.target_bpd, "bpd", "--target-bpd"),
-                            (conv.source_aa, "aa", "--source-aa"), (conv.target_aa, "aa", "--target-aa")):
-        if doc is not None and doc.role != role:
-            raise InputError(doc.source_path, f"given as {flag} but it is an {doc.role.upper()} document")
-    return conv
+    return load_conversion({"source_bpd": source_bpd, "target_bpd": target_bpd,
+                            "source_aa": source_aa, "target_aa": target_aa})
 
 
-def _file_digest(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def _input_record(doc: Document | None) -> dict | None:
-    if doc is None:
+def _progress_printer(quiet: bool):
+    """Stage lines on stderr: styled on a terminal, plain when piped; nothing with --quiet."""
+    if quiet:
         return None
-    return {"id": doc.id, "role": doc.role, "vendor": doc.vendor, "path": doc.source_path,
-            "sha256": _file_digest(doc.source_path), "items": len(doc.items)}
+    tty = sys.stderr.isatty()
+    stderr = Console(stderr=True, highlight=False)
+
+    def show(stage: str, info: dict) -> None:
+        line = (f"{stage}: {info['items']} items in {info['duration_s']:.2f} s"
+                + (f", {info['api_calls']} calls, ${info['cost_usd']:.4f}" if info.get("api_calls") else "")
+                + (f", {info['cache_hits']} from cache" if info.get("cache_hits") else ""))
+        if tty:
+            stderr.print(f"[dim]✓[/dim] {line}")
+        else:
+            print(line, file=sys.stderr, flush=True)
+    return show
 
 
 def execute_run(conv: Conversion, settings: Settings, out: Path, quiet: bool = False) -> ConversionResult:
     """Run a conversion and write its outputs atomically into `out`."""
-    inputs = {name: _input_record(getattr(conv, name)) for name in ("source_bpd", "target_bpd", "source_aa", "target_aa")}
-    run_id = "run-" + time.strftime("%Y%m%d-%H%M%S") + "-" + hashlib.sha256(
-        json.dumps([inputs, settings_record(settings)], sort_keys=True).encode()).hexdigest()[:8]
     started = time.time()
-    with Store.open(settings.store_path) as store:
-        store.start_run(run_id, settings_record(settings), str(out))
-        try:
-            result = asyncio.run(run_conversion(conv, settings, store))
-            with atomic_output_dir(out) as tmp:
-                for match in result.results.values():
-                    write_crosswalk(tmp, match.crosswalk)
-                summary = {kind: status_counts(m.crosswalk) for kind, m in result.results.items()}
-                if result.instance is not None:
-                    write_instance(tmp, result.instance)
-                    summary["confirmation"] = count_by(result.instance.confirmations, "status")
-                    summary["variance"] = count_by(result.instance.variances, "variance_type")
-                    summary["proposal"] = count_by(result.instance.proposals, "status")
-                    summary["exceptions"] = len(result.instance.exceptions)
-                write_json(tmp / "run.json", {
-                    "run_id": run_id, "crosswalk_version": __version__, "started": started, "finished": time.time(),
-                    "settings": settings_record(settings), "inputs": inputs, "status_counts": summary,
-                    "plans": {kind: m.plan for kind, m in result.results.items()},
-                    "timings": result.metrics.as_dict(),
-                })
-                write_json(tmp / "metrics.json", result.metrics.as_dict())
-                (tmp / "documents").mkdir()
-                for name in ("source_bpd", "target_bpd", "source_aa", "target_aa"):
-                    if getattr(conv, name) is not None:  # saved so `crosswalk report` never needs the inputs again
-                        save_document(getattr(conv, name), tmp / "documents" / f"{name}.json")
-                write_reports(tmp)
-        except BaseException:
-            store.finish_run(run_id, "failed", {})
-            raise
-        store.finish_run(run_id, "finished", summary)
+
+    async def go():
+        with Store.open(settings.store_path) as store:
+            return await convert(conv, settings, out, store, on_stage=_progress_printer(quiet))
+    run_id, result = asyncio.run(go())
     if not quiet:
         _print_summary(result, out, time.time() - started)
+        console.print(f"run id: {run_id}  (crosswalk status {run_id})")
     return result
 
 
@@ -136,6 +103,10 @@ def _print_summary(result: ConversionResult, out: Path, seconds: float) -> None:
                               ("proposed target AA", count_by(inst.proposals, "status"))):
             console.print(f"{title:>18}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         console.print(f"{'exception log':>18}: {len(inst.exceptions)} open items")
+    from .metrics import bottlenecks
+
+    for b in bottlenecks(result.metrics):
+        console.print(f"bottleneck: {b['operation']} took {b['time_share']:.0%} of the time: {b['recommendation']}")
     console.print(f"finished in {seconds:.1f} s; outputs in {out}")
     console.print(f"review report: {out / 'report.html'}  workbook: {out / 'workbook.xlsx'}")
 
@@ -217,6 +188,60 @@ def report(out: Path = typer.Argument(..., help="output directory of a finished 
         raise InputError(out, "not a crosswalk output directory (no run.json)")
     write_reports(out)
     console.print(f"rebuilt {out / 'workbook.xlsx'} and {out / 'report.html'}")
+
+
+@app.command()
+def status(run: str = typer.Argument(..., help="run id (or its start), or the output directory"),
+           store: Optional[Path] = typer.Option(None, "--store", help="SQLite store")) -> None:
+    """Show a run's state and the stages it has finished (a killed run resumes with the same command)."""
+    settings = _settings(store_path=store)
+    key = run
+    if Path(run).is_dir() and (Path(run) / "run.json").is_file():
+        key = json.loads((Path(run) / "run.json").read_text())["run_id"]
+    with Store.open(settings.store_path) as st:
+        runs = st.find_runs(key) or st.find_runs(str(Path(run).resolve()))
+        if not runs:
+            raise CrosswalkError(f"no run {run!r} in {settings.store_path}")
+        r = runs[0]
+        cached = {kind: st.count(kind) for kind in ("embedding", "verdict")}
+    progress = json.loads(r.get("progress") or "{}")
+    console.print(f"[bold]{r['run_id']}[/bold]  {r['status']}  attempts {r.get('attempts', 1)}  output {r['output_dir']}")
+    console.print(f"started {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(r['started']))}"
+                  + (f", finished {time.strftime('%H:%M:%S', time.localtime(r['finished']))}" if r.get("finished") else ""))
+    table = Table(title="stages finished")
+    for col in ("stage", "items", "seconds", "calls", "cache hits", "cost $"):
+        table.add_column(col, justify="left" if col == "stage" else "right")
+    for stage, info in progress.items():
+        table.add_row(stage, str(info.get("items", "")), f"{info.get('duration_s', 0):.2f}", str(info.get("api_calls", 0)),
+                      str(info.get("cache_hits", 0)), f"{info.get('cost_usd', 0):.4f}")
+    console.print(table)
+    console.print(f"store holds {cached['embedding']} embeddings and {cached['verdict']} LLM verdicts (shared by all runs)")
+
+
+@app.command()
+def batch(manifest: Path = typer.Argument(..., help="TOML manifest: [settings] and [[conversion]] entries"),
+          store: Optional[Path] = typer.Option(None, "--store", help="SQLite store"),
+          quiet: bool = typer.Option(False, "--quiet", "-q")) -> None:
+    """Run many conversions at once under one rate-limit budget; one failing does not stop the others."""
+    manifest_settings, items = read_manifest(manifest)
+    settings = batch_settings(manifest_settings, {"store_path": store})
+    started = time.time()
+    asyncio.run(run_batch(items, settings, on_stage=_progress_printer(quiet)))
+    summary = {"manifest": str(manifest), "seconds": round(time.time() - started, 2),
+               "conversions": [{"name": i.name, "status": i.status, "run_id": i.run_id, "out": str(i.out),
+                                "seconds": i.seconds, "error": i.error, "summary": i.summary} for i in items]}
+    summary_path = manifest.with_name(manifest.stem + ".summary.json")
+    write_json(summary_path, summary)
+    table = Table(title=f"batch: {len(items)} conversions in {summary['seconds']:.1f} s")
+    for col in ("conversion", "status", "seconds", "output / error"):
+        table.add_column(col)
+    for i in items:
+        table.add_row(i.name, i.status, f"{i.seconds:.1f}", i.error or str(i.out))
+    console.print(table)
+    console.print(f"batch summary: {summary_path}")
+    failed = [i.name for i in items if i.status != "finished"]
+    if failed:
+        raise CrosswalkError(f"{len(failed)} of {len(items)} conversions failed: {', '.join(failed)}")
 
 
 @app.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 
 @dataclass
@@ -24,6 +24,8 @@ class StageMetrics:
     retries: int = 0
     rate_limit_hits: int = 0
     max_concurrency: int = 1
+    configured_concurrency: int = 1
+    avg_concurrency: float = 0.0
 
     @property
     def duration_s(self) -> float:
@@ -41,9 +43,10 @@ class StageMetrics:
 
 @dataclass
 class RunMetrics:
-    """All stages of a run, in the order they started."""
+    """All stages of a run, in the order they started; `on_finish` hears of each finished stage."""
 
     stages: list[StageMetrics] = field(default_factory=list)
+    on_finish: Callable[[str, dict], None] | None = None
 
     @contextmanager
     def stage(self, operation: str, items: int = 0) -> Iterator[StageMetrics]:
@@ -53,8 +56,41 @@ class RunMetrics:
             yield m
         finally:
             m.end = time.time()
+            if self.on_finish is not None:
+                self.on_finish(operation, m.as_dict())
 
     def as_dict(self) -> dict:
         wall = (max(s.end for s in self.stages) - min(s.start for s in self.stages)) if self.stages else 0.0
         return {"wall_s": round(wall, 4), "cost_usd": round(sum(s.cost_usd for s in self.stages), 6),
                 "api_calls": sum(s.api_calls for s in self.stages), "stages": [s.as_dict() for s in self.stages]}
+
+
+BOTTLENECK_SHARE = 0.40
+
+
+def recommendation(m: StageMetrics) -> str:
+    """What to change for a slow stage, from its measured signals (the design document's rules)."""
+    if m.rate_limit_hits > 0:
+        return (f"rate limits were hit {m.rate_limit_hits} times: the account's RPM/TPM bound this stage; "
+                "raise the limits, send fewer tokens (two-stage verification, fewer candidates) or lower max_concurrency")
+    if m.api_calls and m.configured_concurrency > 1 and m.avg_concurrency < 0.5 * m.configured_concurrency:
+        return (f"concurrency under-used (average {m.avg_concurrency:.1f} of {m.configured_concurrency}): "
+                "batch more work per call or start more items at once")
+    if m.items and m.items_per_s < 1.0:
+        return "low throughput (under 1 item/s): cache results or pre-filter candidates"
+    return "performance is acceptable"
+
+
+def bottlenecks(run: RunMetrics) -> list[dict]:
+    """Stages taking more than 40% of the run's wall time, each with a recommendation."""
+    if not run.stages:
+        return []
+    wall = max(s.end for s in run.stages) - min(s.start for s in run.stages)
+    if wall <= 0:
+        return []
+    out = []
+    for m in run.stages:
+        share = m.duration_s / wall
+        if share > BOTTLENECK_SHARE:
+            out.append({"operation": m.operation, "time_share": round(share, 3), "recommendation": recommendation(m)})
+    return out

@@ -167,11 +167,15 @@ def record_usage(stage, client: LLMClient, operation: str, model: str) -> None:
         return
     stage.api_calls, stage.tokens, stage.cost_usd = usage.calls, usage.tokens, round(usage.cost_usd, 6)
     stage.retries, stage.rate_limit_hits = usage.retries, usage.rate_limited
-    stage.max_concurrency = client.limiter(model).stats.max_in_flight
+    limiter = client.limiter(model)
+    stage.max_concurrency = limiter.stats.max_in_flight
+    stage.configured_concurrency = limiter.concurrency.maximum
+    history = limiter.stats.in_flight_samples
+    stage.avg_concurrency = round(sum(history) / len(history), 2) if history else 0.0
 
 
 async def run_conversion(conversion: Conversion, settings: Settings, store: Store,
-                         client: LLMClient | None = None) -> ConversionResult:
+                         client: LLMClient | None = None, on_stage=None) -> ConversionResult:
     """Run every crosswalk the conversion has documents for, concurrently.
 
     A provider client is made from the settings when they ask for the LLM verifier or
@@ -182,16 +186,16 @@ async def run_conversion(conversion: Conversion, settings: Settings, store: Stor
     if own_client:
         client = make_client(settings)
     try:
-        return await _run_conversion(conversion, settings, store, client)
+        return await _run_conversion(conversion, settings, store, client, on_stage)
     finally:
         if own_client:
             await client.aclose()
 
 
 async def _run_conversion(conversion: Conversion, settings: Settings, store: Store,
-                          client: LLMClient | None) -> ConversionResult:
+                          client: LLMClient | None, on_stage=None) -> ConversionResult:
     embedder = make_embedder(settings, store, client)
-    result = ConversionResult()
+    result = ConversionResult(metrics=RunMetrics(on_finish=on_stage))
     pairs = conversion.pairs()
     outcomes = await asyncio.gather(*(
         match_documents(kind, src, tgt, settings, embedder, result.metrics, store, client)

@@ -52,6 +52,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "003_run_progress",
+        """
+        ALTER TABLE runs ADD COLUMN progress TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE runs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0
+        """,
+    ),
 ]
 
 
@@ -159,11 +166,28 @@ class Store:
 
     # -- runs -------------------------------------------------------------------
     def start_run(self, run_id: str, settings: dict, output_dir: str) -> None:
+        """Record a run starting; the same run started again (a resume) counts one more attempt."""
         with self._transaction():
             self._conn.execute(
-                "INSERT OR REPLACE INTO runs (run_id, started, status, settings, output_dir) VALUES (?, ?, 'running', ?, ?)",
+                "INSERT INTO runs (run_id, started, status, settings, output_dir, attempts) VALUES (?, ?, 'running', ?, ?, 1) "
+                "ON CONFLICT(run_id) DO UPDATE SET status = 'running', finished = NULL, output_dir = excluded.output_dir, "
+                "attempts = attempts + 1, progress = '{}'",
                 (run_id, time.time(), canonical_json(settings), output_dir),
             )
+
+    def update_progress(self, run_id: str, stage: str, info: dict) -> None:
+        """Record that a stage of a run finished (read by `crosswalk status`)."""
+        with self._transaction():
+            row = self._conn.execute("SELECT progress FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            progress = json.loads(row[0]) if row else {}
+            progress[stage] = info
+            self._conn.execute("UPDATE runs SET progress = ? WHERE run_id = ?", (canonical_json(progress), run_id))
+
+    def find_runs(self, prefix: str) -> list[dict]:
+        cur = self._conn.execute("SELECT * FROM runs WHERE run_id LIKE ? OR output_dir = ? ORDER BY started DESC",
+                                 (prefix + "%", prefix))
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
 
     def finish_run(self, run_id: str, status: str, summary: dict) -> None:
         with self._transaction():

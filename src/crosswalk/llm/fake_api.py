@@ -28,7 +28,6 @@ import re
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from aiohttp import web

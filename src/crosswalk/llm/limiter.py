@@ -82,7 +82,8 @@ class LimiterStats:
     waits: int = 0
     waited_s: float = 0.0
     max_in_flight: int = 0
-    concurrency_history: list[int] = field(default_factory=list)
+    concurrency_history: list[int] = field(default_factory=list)   # the AIMD limit after each call
+    in_flight_samples: list[int] = field(default_factory=list)     # calls in flight at each admission
 
 
 class AdaptiveConcurrency:
@@ -160,6 +161,7 @@ class ModelLimiter:
             self.requests.take(1)
             self.tokens.take(estimated_tokens)
         self.stats.max_in_flight = max(self.stats.max_in_flight, self.concurrency.in_flight)
+        self.stats.in_flight_samples.append(self.concurrency.in_flight)
 
     async def done(self, estimated_tokens: int, used_tokens: int | None, *, rate_limited: bool,
                    headers: dict[str, str] | None = None) -> None:

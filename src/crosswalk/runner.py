@@ -1,0 +1,190 @@
+"""Running conversions end to end: one (`convert`) or many under one rate-limit budget (`run_batch`).
+
+A run's id is a hash of its inputs' contents and its settings, so the same command
+started again is the same run: it resumes, paying only for what the store does not
+hold yet (every extraction, embedding and verdict is stored the moment it is paid
+for). Progress is written to the store as stages finish (`crosswalk status`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .errors import ConfigError, CrosswalkError, InputError
+from .extract import load_document, save_document
+from .llm.client import LLMClient
+from .llm.provider import make_client
+from .metrics import bottlenecks
+from .models import Document
+from .pipeline import Conversion, ConversionResult, run_conversion
+from .report import (atomic_output_dir, count_by, status_counts, write_crosswalk, write_instance, write_json,
+                     write_reports)
+from .settings import Settings, load_settings, settings_record
+from .store import Store
+
+DOCUMENT_ROLES = {"source_bpd": "bpd", "target_bpd": "bpd", "source_aa": "aa", "target_aa": "aa"}
+
+
+def load_conversion(paths: dict[str, Path | None]) -> Conversion:
+    """Import the given documents, checking pairs and roles (InputError names the file)."""
+    get = lambda name: paths.get(name)
+    for a, b, kind in (("source_bpd", "target_bpd", "BPD"), ("source_aa", "target_aa", "AA")):
+        if bool(get(a)) != bool(get(b)):
+            raise InputError(get(a) or get(b), f"a {kind} crosswalk needs both --{a.replace('_', '-')} and "
+                                               f"--{b.replace('_', '-')}")
+    if not any(get(n) for n in DOCUMENT_ROLES):
+        raise CrosswalkError("nothing to do: give a BPD pair (--source-bpd/--target-bpd), an AA pair, or both")
+    docs = {name: load_document(get(name)) if get(name) else None for name in DOCUMENT_ROLES}
+    for name, doc in docs.items():
+        if doc is not None and doc.role != DOCUMENT_ROLES[name]:
+            raise InputError(doc.source_path, f"given as --{name.replace('_', '-')} but it is an {doc.role.upper()} document")
+    return Conversion(**docs)
+
+
+def _input_record(doc: Document | None) -> dict | None:
+    if doc is None:
+        return None
+    digest = hashlib.sha256(Path(doc.source_path).read_bytes()).hexdigest()
+    return {"id": doc.id, "role": doc.role, "vendor": doc.vendor, "path": doc.source_path, "sha256": digest,
+            "items": len(doc.items)}
+
+
+def run_identity(conv: Conversion, settings: Settings) -> tuple[str, dict]:
+    """The run id (same inputs and settings → same id, so a restart resumes) and the input records."""
+    inputs = {name: _input_record(getattr(conv, name)) for name in DOCUMENT_ROLES}
+    digest = hashlib.sha256(json.dumps([{k: v and v["sha256"] for k, v in inputs.items()}, settings_record(settings)],
+                                       sort_keys=True).encode()).hexdigest()
+    return f"run-{digest[:12]}", inputs
+
+
+async def convert(conv: Conversion, settings: Settings, out: Path, store: Store,
+                  client: LLMClient | None = None, on_stage: Callable[[str, dict], None] | None = None) -> tuple[str, ConversionResult]:
+    """Run one conversion and write its outputs atomically into `out`."""
+    run_id, inputs = run_identity(conv, settings)
+    started = time.time()
+    store.start_run(run_id, settings_record(settings), str(out))
+
+    def progress(stage: str, info: dict) -> None:
+        store.update_progress(run_id, stage, info)
+        if on_stage:
+            on_stage(stage, info)
+
+    try:
+        result = await run_conversion(conv, settings, store, client, on_stage=progress)
+        summary = _summary(result)
+        with atomic_output_dir(out) as tmp:
+            _write_outputs(tmp, conv, settings, result, run_id, inputs, started, summary)
+    except BaseException:
+        store.finish_run(run_id, "failed", {})
+        raise
+    store.finish_run(run_id, "finished", summary)
+    return run_id, result
+
+
+def _summary(result: ConversionResult) -> dict:
+    summary: dict = {kind: status_counts(m.crosswalk) for kind, m in result.results.items()}
+    if result.instance is not None:
+        summary["confirmation"] = count_by(result.instance.confirmations, "status")
+        summary["variance"] = count_by(result.instance.variances, "variance_type")
+        summary["proposal"] = count_by(result.instance.proposals, "status")
+        summary["exceptions"] = len(result.instance.exceptions)
+    return summary
+
+
+def _write_outputs(tmp: Path, conv: Conversion, settings: Settings, result: ConversionResult, run_id: str,
+                   inputs: dict, started: float, summary: dict) -> None:
+    for match in result.results.values():
+        write_crosswalk(tmp, match.crosswalk)
+    if result.instance is not None:
+        write_instance(tmp, result.instance)
+    metrics = result.metrics.as_dict()
+    metrics["bottlenecks"] = bottlenecks(result.metrics)
+    write_json(tmp / "run.json", {
+        "run_id": run_id, "crosswalk_version": __version__, "started": started, "finished": time.time(),
+        "settings": settings_record(settings), "inputs": inputs, "status_counts": summary,
+        "plans": {kind: m.plan for kind, m in result.results.items()}, "timings": metrics,
+    })
+    write_json(tmp / "metrics.json", metrics)
+    (tmp / "documents").mkdir()
+    for name in DOCUMENT_ROLES:
+        if getattr(conv, name) is not None:  # saved so `crosswalk report` never needs the inputs again
+            save_document(getattr(conv, name), tmp / "documents" / f"{name}.json")
+    write_reports(tmp)
+
+
+@dataclass
+class BatchItem:
+    name: str
+    out: Path
+    paths: dict[str, Path | None]
+    status: str = "pending"
+    error: str = ""
+    run_id: str = ""
+    summary: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def read_manifest(path: Path) -> tuple[dict, list[BatchItem]]:
+    """`[settings]` overrides and `[[conversion]]` entries (name, out, source_bpd, target_bpd, source_aa, target_aa)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(path, f"cannot read manifest: {exc}") from None
+    base = path.parent
+    items = []
+    for n, entry in enumerate(data.get("conversion", []), 1):
+        name = str(entry.get("name") or f"conversion-{n}")
+        if "out" not in entry:
+            raise InputError(path, "conversion has no 'out' directory", item=name)
+        resolve = lambda v: (base / v) if v else None
+        items.append(BatchItem(name, resolve(entry["out"]), {r: resolve(entry.get(r)) for r in DOCUMENT_ROLES}))
+    if not items:
+        raise InputError(path, "no [[conversion]] entries")
+    if len({i.name for i in items}) != len(items):
+        raise InputError(path, "conversion names must be unique")
+    return data.get("settings", {}), items
+
+
+async def run_batch(items: list[BatchItem], settings: Settings, on_stage=None) -> list[BatchItem]:
+    """All conversions at once, sharing one store and one provider client (one rate-limit budget per model).
+
+    A conversion that fails is recorded with its error; the others go on.
+    """
+    needs_client = settings.verifier == "llm" or settings.embedder == "openai"
+    client = make_client(settings) if needs_client else None
+    try:
+        with Store.open(settings.store_path) as store:
+            await asyncio.gather(*(_run_item(item, settings, store, client, on_stage) for item in items))
+    finally:
+        if client is not None:
+            await client.aclose()
+    return items
+
+
+async def _run_item(item: BatchItem, settings: Settings, store: Store, client, on_stage) -> None:
+    t0 = time.perf_counter()
+    try:
+        conv = load_conversion(item.paths)
+        item.run_id, result = await convert(conv, settings, item.out, store, client,
+                                            on_stage=(lambda s, i: on_stage(f"{item.name}:{s}", i)) if on_stage else None)
+        item.status, item.summary = "finished", _summary(result)
+    except CrosswalkError as exc:
+        item.status, item.error = "failed", str(exc)
+    except Exception as exc:  # one conversion's bug must not stop the batch; it is reported with its type
+        item.status, item.error = "failed", f"{type(exc).__name__}: {exc}"
+    item.seconds = round(time.perf_counter() - t0, 2)
+
+
+def batch_settings(manifest_settings: dict, overrides: dict) -> Settings:
+    try:
+        return load_settings({**manifest_settings, **{k: v for k, v in overrides.items() if v is not None}})
+    except ConfigError as exc:
+        raise ConfigError(f"manifest settings: {exc}") from None
