@@ -154,7 +154,8 @@ def fake_api(profile: str = typer.Option("fast", help="poc, faults, fast or tigh
              oracle_error_rate: float = typer.Option(0.0, help="share of oracle verdicts made wrong on purpose"),
              api_key: Optional[str] = typer.Option(None, help="require this bearer key (tests of 401)"),
              time_scale: Optional[float] = typer.Option(None, help="simulated seconds per real second"),
-             seed: int = typer.Option(0, help="random seed for latencies, faults and oracle errors")) -> None:
+             seed: int = typer.Option(0, help="random seed for latencies, faults and oracle errors"),
+             vision_fixtures: Optional[Path] = typer.Option(None, help="JSON: page image base64 -> reply")) -> None:
     """Serve the simulated OpenAI-compatible API (prints its URL; Ctrl-C stops it)."""
     import dataclasses
 
@@ -170,7 +171,9 @@ def fake_api(profile: str = typer.Option("fast", help="poc, faults, fast or tigh
         spec = PROFILES[profile]
         if time_scale:
             spec = dataclasses.replace(spec, time_scale=time_scale)
-        api = FakeAPI(spec, oracle=gold, oracle_error_rate=oracle_error_rate, api_key=api_key, seed=seed)
+        fixtures = json.loads(vision_fixtures.read_text()) if vision_fixtures else None
+        api = FakeAPI(spec, oracle=gold, oracle_error_rate=oracle_error_rate, api_key=api_key, seed=seed,
+                      vision_fixtures=fixtures)
         url = await api.start(host, port)
         print(url, flush=True)
         try:

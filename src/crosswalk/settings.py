@@ -77,6 +77,8 @@ class Settings(BaseModel):
     llm_max_retries: int = Field(6, ge=0, le=20)
     max_concurrency: int = Field(64, ge=1, le=512, description="calls in flight per model at most (AIMD adapts below it)")
     rate_limit_period_s: float = Field(60.0, gt=0, description="the provider's rate-limit window (a minute)")
+    model_concurrency: dict[str, int] = Field(
+        default_factory=lambda: {"gpt-5-nano": 256}, description="per-model cap on calls in flight (vision pages are slow)")
     rate_limits: dict[str, tuple[int, int]] = Field(
         default_factory=lambda: dict(DEFAULT_RATE_LIMITS), description="model -> (requests, tokens) per minute")
     prices: dict[str, tuple[float, float]] = Field(

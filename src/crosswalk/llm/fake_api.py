@@ -34,6 +34,7 @@ from aiohttp import web
 
 from .limiter import estimate_tokens
 
+DATA_URL = re.compile(r'data:image/[a-z]+;base64,([A-Za-z0-9+/=]+)')
 FENCE = re.compile(r"<document_data>\s*(\{.*\})\s*</document_data>", re.S)
 WORD = re.compile(r"[a-z][a-z0-9]+")
 
@@ -320,11 +321,10 @@ class FakeAPI:
         return right
 
     def _vision_reply(self, body: dict) -> str:
-        text = json.dumps(body.get("messages", []))
-        for key, fixture in self.vision_fixtures.items():
-            if key in text:
-                return json.dumps(fixture)
-        return json.dumps({"records": []})
+        """The fixture registered for this page image (keyed by its base64 payload), else no records."""
+        match = DATA_URL.search(json.dumps(body.get("messages", [])))
+        fixture = self.vision_fixtures.get(match.group(1)) if match else None
+        return json.dumps(fixture if fixture is not None else {"records": []})
 
 
 def _heuristic_choice(source_text: str, candidates: list[dict]) -> list[int]:
@@ -349,8 +349,10 @@ class FakeAPIProcess:
     steal the client's CPU, which would otherwise show up as latency in time-scaled benchmarks."""
 
     def __init__(self, profile: str, *, time_scale: float | None = None, oracle: str | None = None,
-                 oracle_error_rate: float = 0.0, seed: int = 0):
+                 oracle_error_rate: float = 0.0, seed: int = 0, vision_fixtures: str | None = None):
         self.args = ["fake-api", "--profile", profile, "--seed", str(seed)]
+        if vision_fixtures:
+            self.args += ["--vision-fixtures", vision_fixtures]
         if time_scale:
             self.args += ["--time-scale", str(time_scale)]
         if oracle:

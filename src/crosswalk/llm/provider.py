@@ -20,7 +20,8 @@ def make_client(settings: Settings, transport: httpx.AsyncBaseTransport | None =
     """One shared client (one connection pool) with a limiter per model from the settings."""
     def limiter_for(model: str) -> ModelLimiter:
         rpm, tpm = settings.rate_limits.get(model, FALLBACK_RATE_LIMIT)
-        return ModelLimiter(rpm, tpm, settings.max_concurrency, period=settings.rate_limit_period_s)
+        concurrency = settings.model_concurrency.get(model, settings.max_concurrency)
+        return ModelLimiter(rpm, tpm, concurrency, period=settings.rate_limit_period_s)
 
     return LLMClient(settings.llm_base_url, api_key_env=settings.api_key_env, transport=transport,
                      timeout=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
