@@ -124,3 +124,14 @@ def test_exception_log_dates():
         source_id, target_id, relation, variance_type, impact, rule = "p1", "q1", "conflict", "design", "high", "lost"
     rows = exception_log([V()], dt.date(2026, 1, 1), due_days=10)
     assert rows[0]["Due Date"] == "2026-01-11" and rows[0]["Status"] == "Open" and rows[0]["Risk"] == "high"
+
+
+def test_llm_variance_is_used_when_the_rules_see_only_wording():
+    from crosswalk.merge import _variance
+
+    m = Mapping(source_id="p1", target_id="q1", status="match", confidence=0.9, reasoning="the target drops the election",
+                variance_type="design", impact="high")
+    v = _variance(m, None, "same words here", "same words here", set(), set())
+    assert (v.variance_type, v.impact) == ("design", "high") and v.rule.startswith("LLM verifier")
+    plain = _variance(m.model_copy(update={"variance_type": None}), None, "same words", "same words", set(), set())
+    assert (plain.variance_type, plain.impact) == ("administrative", "none")

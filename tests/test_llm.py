@@ -345,3 +345,26 @@ def test_azure_style_requests(monkeypatch):
     result = asyncio.run(go())
     assert seen["url"] == "https://example.invalid/openai/deployments/my-deployment/chat/completions?api-version=2024-10-21"
     assert seen["key"] == "az-secret" and result.prompt_tokens == 3
+
+
+def test_vision_pages_are_read_once_and_assembled_in_order(tmp_path):
+    import base64
+
+    from crosswalk.extract.vision import PageImage, read_document
+
+    pages = [PageImage("doc", n, f"page-{n}".encode()) for n in (1, 2, 3)]
+    fixtures = {base64.b64encode(p.image).decode(): {"records": [
+        {"id": f"p{p.page}-{k}", "section_number": f"{p.page}.{k}", "section_title": f"T{p.page}{k}",
+         "provision_text": f"Text of page {p.page} item {k}"} for k in (1, 2)]} for p in pages}
+    vision = {"gpt-5-nano": ModelProfile(0.01, 0.02)}
+
+    async def go():
+        async with FakeAPI(Profile("v", vision), vision_fixtures=fixtures) as api:
+            with Store.open(tmp_path / "s.sqlite") as store:
+                async with client(api) as c:
+                    doc = await read_document(c, "gpt-5-nano", store, "doc", "bpd", pages)
+                    again = await read_document(c, "gpt-5-nano", store, "doc", "bpd", pages)
+                    return doc, again, api.counters.requests
+    doc, again, requests = asyncio.run(go())
+    assert [p.id for p in doc.provisions] == ["p1-1", "p1-2", "p2-1", "p2-2", "p3-1", "p3-2"]
+    assert again == doc and requests == 3  # the second read came from the store

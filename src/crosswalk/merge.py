@@ -202,6 +202,10 @@ def _variance(m: Mapping, c: Confirmation | None, s_text: str, t_text: str, flag
         v.relation, v.variance_type, v.impact = _size_relation(s_text, t_text), "regulatory", "medium"
         v.rule = "law- or cycle-driven change: numbers or regulatory terms differ"
         return v
+    if m.variance_type in ("design", "regulatory"):  # the LLM verifier read both texts and saw more than wording
+        v.relation, v.variance_type, v.impact = _size_relation(s_text, t_text), m.variance_type, m.impact or "medium"
+        v.rule = f"LLM verifier: {m.reasoning}"
+        return v
     if m.status == "match" and m.confidence >= 0.75:
         v.relation, v.variance_type, v.impact, v.rule = "equivalent", "administrative", "none", "strong match, wording only"
     else:

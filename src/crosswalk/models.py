@@ -130,6 +130,8 @@ class Mapping(Record):
     scores: dict[str, float] = Field(default_factory=dict)
     reasoning: str = ""
     option_mapping: tuple[OptionMapping, ...] = ()
+    variance_type: str | None = None   # the LLM verifier's view, when it judged this item
+    impact: str | None = None
 
 
 class Crosswalk(Record):

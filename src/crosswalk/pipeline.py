@@ -157,7 +157,8 @@ def _to_mapping(v: Verdict, sources: dict, targets: dict, vectors: dict[str, np.
     if isinstance(s, Election) and isinstance(t, Election):
         options = map_options(s, t, vectors)
     return Mapping(source_id=v.source_id, target_id=v.target_id, alternates=v.alternates, status=v.status,
-                   confidence=v.confidence, scores=v.scores, reasoning=v.reasoning, option_mapping=options)
+                   confidence=v.confidence, scores=v.scores, reasoning=v.reasoning, option_mapping=options,
+                   variance_type=v.variance_type, impact=v.impact)
 
 
 def record_usage(stage, client: LLMClient, operation: str, model: str) -> None:

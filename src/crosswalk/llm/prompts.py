@@ -14,8 +14,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-PROMPT_VERSION = "verify-v1"
-MAX_TEXT_CHARS = 1800  # per item: enough for a provision's operative text, keeps calls lean
+PROMPT_VERSION = "verify-v2"
+# Clip lengths: the source in full enough to judge, candidates by their opening (heading and
+# operative sentence identify a provision); the long tail of a candidate rarely decides a match.
+SOURCE_CHARS = 1500
+CANDIDATE_CHARS = 600
 
 SYSTEM = """You verify a crosswalk between two retirement plan documents (a source vendor's and a target vendor's).
 You get one SOURCE item and numbered CANDIDATE items from the target document, inside <document_data>.
@@ -67,8 +70,8 @@ class ReplyError(ValueError):
     """The reply is not valid JSON for the schema (the message says why)."""
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS] + " …"
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + " …"
 
 
 def fence(data: dict) -> str:
@@ -81,8 +84,8 @@ def build_verification_messages(kind: str, source: dict, candidates: list[dict])
     """Messages for one source item: `source`/`candidates` are {"id", "title", "text"} dicts."""
     data = {
         "kind": "BPD provision" if kind == "bpd" else "Adoption Agreement election",
-        "source": {"id": source["id"], "title": source.get("title", ""), "text": _clip(source["text"])},
-        "candidates": [{"n": n, "id": c["id"], "title": c.get("title", ""), "text": _clip(c["text"])}
+        "source": {"id": source["id"], "title": source.get("title", ""), "text": _clip(source["text"], SOURCE_CHARS)},
+        "candidates": [{"n": n, "id": c["id"], "title": c.get("title", ""), "text": _clip(c["text"], CANDIDATE_CHARS)}
                        for n, c in enumerate(candidates, 1)],
     }
     return [{"role": "system", "content": SYSTEM},
