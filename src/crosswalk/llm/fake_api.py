@@ -226,22 +226,34 @@ class FakeAPI:
     async def _models(self, request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": m, "object": "model"} for m in self.profile.models]})
 
-    async def _chat(self, request: web.Request) -> web.StreamResponse:
+    async def _open(self, request: web.Request) -> dict | web.Response:
+        """The request body, or the error reply (401, 404) to send instead."""
         body = await request.json()
         problem = self._check(request, body)
-        if problem is not None:
-            return problem
+        return problem if problem is not None else body
+
+    def _count_and_admit(self, model: str, tokens: int) -> tuple[web.Response | None, dict[str, str]]:
+        """Count the request; a 429 reply when it does not fit the model's windows."""
+        ok, headers = self._admit(model, tokens)
+        self.counters.requests += 1
+        self.counters.by_model[model] = self.counters.by_model.get(model, 0) + 1
+        if ok:
+            return None, headers
+        self.counters.rate_limited += 1
+        return self._error(429, f"Rate limit reached for {model}.", "requests", headers), headers
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body = await self._open(request)
+        if isinstance(body, web.Response):
+            return body
         model = body["model"]
         spec = self.profile.models[model]
         prompt_text = json.dumps(body.get("messages", []))
         images = prompt_text.count('"image_url"')
         prompt_tokens = estimate_tokens(prompt_text) if not images else 1200 * images + estimate_tokens(prompt_text) // 50
-        ok, headers = self._admit(model, prompt_tokens + int(body.get("max_tokens") or spec.output_tokens))
-        self.counters.requests += 1
-        self.counters.by_model[model] = self.counters.by_model.get(model, 0) + 1
-        if not ok:
-            self.counters.rate_limited += 1
-            return self._error(429, f"Rate limit reached for {model}.", "requests", headers)
+        refused, headers = self._count_and_admit(model, prompt_tokens + int(body.get("max_tokens") or spec.output_tokens))
+        if refused is not None:
+            return refused
         self.counters.in_flight += 1
         self.counters.max_in_flight = max(self.counters.max_in_flight, self.counters.in_flight)
         try:
@@ -268,20 +280,16 @@ class FakeAPI:
         }, headers=headers)
 
     async def _embeddings(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        problem = self._check(request, body)
-        if problem is not None:
-            return problem
+        body = await self._open(request)
+        if isinstance(body, web.Response):
+            return body
         model = body["model"]
         inputs = body.get("input") or []
         inputs = [inputs] if isinstance(inputs, str) else inputs
         tokens = sum(estimate_tokens(t) for t in inputs)
-        ok, headers = self._admit(model, tokens)
-        self.counters.requests += 1
-        self.counters.by_model[model] = self.counters.by_model.get(model, 0) + 1
-        if not ok:
-            self.counters.rate_limited += 1
-            return self._error(429, f"Rate limit reached for {model}.", "requests", headers)
+        refused, headers = self._count_and_admit(model, tokens)
+        if refused is not None:
+            return refused
         spec = self.profile.models[model]
         await asyncio.sleep(self._real(spec.sample_latency(self._rng, 0, len(inputs))))
         self.counters.prompt_tokens += tokens
