@@ -368,3 +368,25 @@ def test_vision_pages_are_read_once_and_assembled_in_order(tmp_path):
     doc, again, requests = asyncio.run(go())
     assert [p.id for p in doc.provisions] == ["p1-1", "p1-2", "p2-1", "p2-2", "p3-1", "p3-2"]
     assert again == doc and requests == 3  # the second read came from the store
+
+
+def test_aimd_halves_once_per_congestion_event_and_grows_back():
+    from crosswalk.llm.limiter import AdaptiveConcurrency
+
+    t = [0.0]
+    ac = AdaptiveConcurrency(16, cooldown=1.0, clock=lambda: t[0])
+
+    async def go():
+        for _ in range(5):                 # a burst of 429s: one event
+            await ac.acquire()
+            await ac.release(rate_limited=True)
+        after_burst = ac.limit
+        t[0] = 2.0
+        await ac.acquire()
+        await ac.release(rate_limited=True)  # a later, separate event
+        after_second = ac.limit
+        for _ in range(4 + 5):              # limit successes add one back
+            await ac.acquire()
+            await ac.release(rate_limited=False)
+        return after_burst, after_second, ac.limit
+    assert asyncio.run(go()) == (8, 4, 6)

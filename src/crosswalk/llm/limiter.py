@@ -4,8 +4,10 @@
   its estimated tokens before it is sent and is corrected with the reply's `usage`;
   `x-ratelimit-remaining-*` headers pull the windows down to what the provider says
   is left, so several processes sharing one account stay under the limit too.
-- Concurrency: AIMD. Every 429 halves the number of calls allowed in flight (not
-  below 1); every `limit` successes add one back (up to the configured maximum).
+- Concurrency: AIMD. A 429 halves the number of calls allowed in flight (not below 1),
+  once per congestion event: further 429s within `cooldown` seconds of a cut are the
+  same event (the calls were already in flight) and do not halve again; every `limit`
+  successes add one back (up to the configured maximum).
 """
 
 from __future__ import annotations
@@ -93,10 +95,13 @@ class AdaptiveConcurrency:
     made admission quadratic in the queue length (thousands of queued items).
     """
 
-    def __init__(self, maximum: int, initial: int | None = None):
+    def __init__(self, maximum: int, initial: int | None = None, cooldown: float = 5.0, clock=time.monotonic):
         self.maximum = maximum
         self.limit = initial or maximum
         self.in_flight = 0
+        self.cooldown = cooldown
+        self._clock = clock
+        self._last_cut = float("-inf")
         self._successes = 0
         self._waiters: deque[asyncio.Future] = deque()
 
@@ -117,7 +122,10 @@ class AdaptiveConcurrency:
 
     async def release(self, *, rate_limited: bool) -> None:
         if rate_limited:
-            self.limit = max(1, self.limit // 2)
+            now = self._clock()
+            if now - self._last_cut >= self.cooldown:  # one cut per congestion event, as TCP does per RTT
+                self.limit = max(1, self.limit // 2)
+                self._last_cut = now
             self._successes = 0
         else:
             self._successes += 1
@@ -143,7 +151,7 @@ class ModelLimiter:
     def __init__(self, rpm: int, tpm: int, max_concurrency: int, period: float = 60.0, clock=time.monotonic):
         self.requests = Window(rpm, period * self.HEADROOM, clock)
         self.tokens = Window(tpm, period * self.HEADROOM, clock)
-        self.concurrency = AdaptiveConcurrency(max_concurrency)
+        self.concurrency = AdaptiveConcurrency(max_concurrency, cooldown=period / 12, clock=clock)
         self.stats = LimiterStats()
         self._lock = asyncio.Lock()
 
