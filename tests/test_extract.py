@@ -70,9 +70,8 @@ def test_duplicate_id_names_the_record(tmp_path):
         load_document(path)
 
 
-def test_missing_file_and_pdf(tmp_path):
+def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="file not found"):
         load_document(tmp_path / "nope.json")
-    pdf = _write(tmp_path, "plan.pdf", "%PDF-1.4")
-    with pytest.raises(UnsupportedFormatError, match="not supported yet"):
-        load_document(pdf)
+    with pytest.raises(UnsupportedFormatError, match="unknown format"):
+        load_document(_write(tmp_path, "plan.json", {"records": [{"x": 1}]}))

@@ -49,9 +49,9 @@ def _settings(**flags: object) -> Settings:
 
 
 def _load_conversion(source_bpd: Optional[Path], target_bpd: Optional[Path],
-                     source_aa: Optional[Path], target_aa: Optional[Path]) -> Conversion:
+                     source_aa: Optional[Path], target_aa: Optional[Path], password: Optional[str] = None) -> Conversion:
     return load_conversion({"source_bpd": source_bpd, "target_bpd": target_bpd,
-                            "source_aa": source_aa, "target_aa": target_aa})
+                            "source_aa": source_aa, "target_aa": target_aa}, password)
 
 
 def _progress_printer(quiet: bool):
@@ -125,12 +125,13 @@ def run(
     verify_mode: Optional[str] = typer.Option(None, "--verify-mode", help="llm: two_stage, per_source or per_pair"),
     llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="OpenAI-compatible endpoint"),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="verification model"),
+    password: Optional[str] = typer.Option(None, "--password", help="user password of encrypted PDFs"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing on success"),
 ) -> None:
     """Crosswalk a source plan document to a target: a BPD pair, an AA pair, or both."""
     settings = _settings(store_path=store, candidates_k=candidates_k, match_threshold=match_threshold,
                          verifier=verifier, verify_mode=verify_mode, llm_base_url=llm_base_url, llm_model=llm_model)
-    conv = _load_conversion(source_bpd, target_bpd, source_aa, target_aa)
+    conv = _load_conversion(source_bpd, target_bpd, source_aa, target_aa, password)
     execute_run(conv, settings, out, quiet)
 
 
@@ -248,10 +249,35 @@ def batch(manifest: Path = typer.Argument(..., help="TOML manifest: [settings] a
 
 
 @app.command()
+def extract(file: Path = typer.Argument(..., help="a PDF (or any importable file)"),
+            out: Path = typer.Option(..., "-o", "--out", help="where to write crosswalk's JSON"),
+            password: Optional[str] = typer.Option(None, "--password", help="user password, if the PDF needs one")) -> None:
+    """Extract a document's provisions or elections into crosswalk's JSON format."""
+    from .extract import save_document
+
+    doc = load_document(file, password)
+    tmp = out.with_name(f".{out.name}.tmp")
+    save_document(doc, tmp)
+    tmp.replace(out)
+    console.print(f"{file}: {len(doc.items)} {'provisions' if doc.role == 'bpd' else 'elections'} → {out}")
+
+
+@app.command()
 def inspect(file: Path = typer.Argument(..., help="a document to import"),
-            samples: int = typer.Option(3, help="sample records to show")) -> None:
-    """Show what crosswalk imports from FILE: counts per type and sample records."""
-    doc = load_document(file)
+            samples: int = typer.Option(3, help="sample records to show"),
+            password: Optional[str] = typer.Option(None, "--password", help="user password of an encrypted PDF")) -> None:
+    """Show what crosswalk imports from FILE: counts per type, sample records, and for PDFs each page's path."""
+    doc = load_document(file, password)
+    if file.suffix.lower() == ".pdf":
+        from .extract.pdf import read_text
+
+        text = read_text(file, password)
+        pages = Table(title="pages")
+        for col in ("page", "lines", "path"):
+            pages.add_column(col)
+        for n, (lines, path) in enumerate(zip(text.pages, text.page_paths), 1):
+            pages.add_row(str(n), str(len(lines)), path)
+        console.print(pages)
     from .classify import classify
     from .fingerprint import fingerprint
 

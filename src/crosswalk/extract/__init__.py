@@ -26,7 +26,7 @@ class Extractor(Protocol):
     def extract(self, path: Path) -> Document: ...
 
 
-def load_document(path: Path | str) -> Document:
+def load_document(path: Path | str, password: str | None = None) -> Document:
     """Import `path`, auto-detecting its format; raises `InputError` naming the file and record."""
     path = Path(path)
     if not path.exists():
@@ -35,7 +35,11 @@ def load_document(path: Path | str) -> Document:
         raise InputError(path, "not a file")
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        raise UnsupportedFormatError(path, "PDF import is not supported yet; import the JSON extraction instead")
+        from .pdf import extract_pdf
+
+        document = extract_pdf(path, password)
+        _check_document(document, path)
+        return document
     try:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
