@@ -16,17 +16,14 @@ sent (and the longest single call), and — where gold labels exist — dev F1.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from common import ROOT, parse_args  # noqa: E402  (sets up the path and offline mode)
 
 from crosswalk.embed import make_embedder  # noqa: E402
 from crosswalk.evaluate import load_gold, score  # noqa: E402
@@ -38,7 +35,6 @@ from crosswalk.pipeline import candidate_sets_for, make_verifier  # noqa: E402
 from crosswalk.settings import load_settings  # noqa: E402
 from crosswalk.store import Store  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 PROFILE = PROFILES["poc"]
 TIME_SCALE = 30.0  # one simulated minute per 2 real seconds: CPU noise stays small against the window
 MODEL = "gpt-4.1"
@@ -99,11 +95,8 @@ async def main_async(shared: Path) -> list[dict]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
-    rows = asyncio.run(main_async(Path(args.shared)))
+    args = parse_args(__doc__)  # without the corpus it runs on the bundled examples
+    rows = asyncio.run(main_async(args.shared))
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0

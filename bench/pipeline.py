@@ -22,19 +22,16 @@ minutes; `cached_rerun` is real seconds.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import json
-import os
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from common import corpus_missing, parse_args  # noqa: E402  (sets up the path and offline mode)
 
 import numpy as np  # noqa: E402
 
@@ -50,7 +47,6 @@ from crosswalk.settings import load_settings  # noqa: E402
 from crosswalk.store import Store  # noqa: E402
 from crosswalk.verify.features import build_candidate_sets  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 TIME_SCALE = 30.0
 PROFILE = PROFILES["poc"]
 VISION, EMBED, VERIFY = "gpt-5-nano", "text-embedding-3-small", "gpt-4.1"
@@ -210,15 +206,10 @@ async def main_async(shared: Path) -> dict:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
-    shared = Path(args.shared)
-    if not (shared / "corpus").is_dir():
-        print(f"skipped: no shared corpus at {shared}")
+    args = parse_args(__doc__)
+    if corpus_missing(args.shared):
         return 0
-    r = asyncio.run(main_async(shared))
+    r = asyncio.run(main_async(args.shared))
     if args.json:
         print(json.dumps(r, indent=2))
         return 0

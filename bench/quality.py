@@ -12,17 +12,14 @@ src/crosswalk/data/.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from common import ROOT, corpus_missing, parse_args  # noqa: E402  (sets up the path and offline mode)
 
 from crosswalk.embed import make_embedder  # noqa: E402
 from crosswalk.evaluate import load_gold, recall_at_k, score  # noqa: E402
@@ -36,7 +33,7 @@ from crosswalk.verify.train import best_threshold, cross_validate, fit, predicti
 
 FILES = {"bpd": ("source_bpd.json", "target_bpd.json", "bpd_dev.jsonl"),
          "aa": ("source_aa.json", "target_aa.json", "aa_dev.jsonl")}
-DATA = Path(__file__).resolve().parents[1] / "src" / "crosswalk" / "data"
+DATA = ROOT / "src" / "crosswalk" / "data"
 
 
 async def candidate_sets(shared: Path, store: Store, settings) -> tuple[dict, float]:
@@ -50,14 +47,9 @@ async def candidate_sets(shared: Path, store: Store, settings) -> tuple[dict, fl
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
-    ap.add_argument("--retrain", action="store_true")
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
-    shared = Path(args.shared)
-    if not (shared / "corpus").is_dir():
-        print(f"skipped: no shared corpus at {shared}")
+    args = parse_args(__doc__, ("--retrain", {"action": "store_true", "help": "refit the shipped models"}))
+    shared = args.shared
+    if corpus_missing(shared):
         return 0
     settings = load_settings({"candidates_k": 20})
     report: dict = {}
