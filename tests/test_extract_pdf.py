@@ -92,3 +92,20 @@ def test_run_on_pdfs_and_extract_command(tmp_path, session_store_path):
     proc = subprocess.run([sys.executable, "-m", "crosswalk", "extract", PDFS / "target_aa.pdf", "-o",
                            tmp_path / "aa.json"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and len(load_document(tmp_path / "aa.json").elections) == 30
+
+
+def test_extraction_is_cached_by_file_hash(tmp_path):
+    import shutil
+
+    from crosswalk.store import Store
+
+    copy = tmp_path / "plan.pdf"
+    shutil.copy(PDFS / "source_bpd.pdf", copy)
+    with Store.open(tmp_path / "s.sqlite") as store:
+        first = load_document(copy, store=store)
+        assert store.count("extraction") == 1
+        copy.write_bytes(copy.read_bytes())  # same bytes: served from the store
+        again = load_document(copy, store=store)
+        assert again == first and store.count("extraction") == 1
+        shutil.copy(PDFS / "target_bpd.pdf", copy)  # other bytes: extracted anew
+        assert load_document(copy, store=store) != first and store.count("extraction") == 2

@@ -131,7 +131,9 @@ def run(
     """Crosswalk a source plan document to a target: a BPD pair, an AA pair, or both."""
     settings = _settings(store_path=store, candidates_k=candidates_k, match_threshold=match_threshold,
                          verifier=verifier, verify_mode=verify_mode, llm_base_url=llm_base_url, llm_model=llm_model)
-    conv = _load_conversion(source_bpd, target_bpd, source_aa, target_aa, password)
+    with Store.open(settings.store_path) as st:  # PDF extractions are cached there
+        conv = load_conversion({"source_bpd": source_bpd, "target_bpd": target_bpd, "source_aa": source_aa,
+                                "target_aa": target_aa}, password, st)
     execute_run(conv, settings, out, quiet)
 
 

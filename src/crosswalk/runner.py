@@ -33,7 +33,7 @@ from .store import Store
 DOCUMENT_ROLES = {"source_bpd": "bpd", "target_bpd": "bpd", "source_aa": "aa", "target_aa": "aa"}
 
 
-def load_conversion(paths: dict[str, Path | None], password: str | None = None) -> Conversion:
+def load_conversion(paths: dict[str, Path | None], password: str | None = None, store: Store | None = None) -> Conversion:
     """Import the given documents, checking pairs and roles (InputError names the file)."""
     get = lambda name: paths.get(name)
     for a, b, kind in (("source_bpd", "target_bpd", "BPD"), ("source_aa", "target_aa", "AA")):
@@ -42,7 +42,7 @@ def load_conversion(paths: dict[str, Path | None], password: str | None = None) 
                                                f"--{b.replace('_', '-')}")
     if not any(get(n) for n in DOCUMENT_ROLES):
         raise CrosswalkError("nothing to do: give a BPD pair (--source-bpd/--target-bpd), an AA pair, or both")
-    docs = {name: load_document(get(name), password) if get(name) else None for name in DOCUMENT_ROLES}
+    docs = {name: load_document(get(name), password, store) if get(name) else None for name in DOCUMENT_ROLES}
     for name, doc in docs.items():
         if doc is not None and doc.role != DOCUMENT_ROLES[name]:
             raise InputError(doc.source_path, f"given as --{name.replace('_', '-')} but it is an {doc.role.upper()} document")
@@ -172,7 +172,7 @@ async def run_batch(items: list[BatchItem], settings: Settings, on_stage=None) -
 async def _run_item(item: BatchItem, settings: Settings, store: Store, client, on_stage) -> None:
     t0 = time.perf_counter()
     try:
-        conv = load_conversion(item.paths)
+        conv = load_conversion(item.paths, store=store)
         item.run_id, result = await convert(conv, settings, item.out, store, client,
                                             on_stage=(lambda s, i: on_stage(f"{item.name}:{s}", i)) if on_stage else None)
         item.status, item.summary = "finished", _summary(result)

@@ -26,8 +26,11 @@ class Extractor(Protocol):
     def extract(self, path: Path) -> Document: ...
 
 
-def load_document(path: Path | str, password: str | None = None) -> Document:
-    """Import `path`, auto-detecting its format; raises `InputError` naming the file and record."""
+def load_document(path: Path | str, password: str | None = None, store=None) -> Document:
+    """Import `path`, auto-detecting its format; raises `InputError` naming the file and record.
+
+    With a store, PDF extractions are cached by (extractor version, file hash): a rerun extracts nothing.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(path, "file not found")
@@ -35,11 +38,7 @@ def load_document(path: Path | str, password: str | None = None) -> Document:
         raise InputError(path, "not a file")
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        from .pdf import extract_pdf
-
-        document = extract_pdf(path, password)
-        _check_document(document, path)
-        return document
+        return _load_pdf(path, password, store)
     try:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -53,6 +52,25 @@ def load_document(path: Path | str, password: str | None = None) -> Document:
         raise UnsupportedFormatError(path, "unknown format: expected a crosswalk document, or corpus BPD/AA records")
     document = parse_json_document(fmt, data, path)
     _check_document(document, path)
+    return document
+
+
+def _load_pdf(path: Path, password: str | None, store) -> Document:
+    import hashlib
+
+    from ..store import cache_key
+    from .pdf import EXTRACTOR_VERSION, extract_pdf
+
+    key = None
+    if store is not None:
+        key = cache_key("extraction", extractor=EXTRACTOR_VERSION, file=hashlib.sha256(path.read_bytes()).hexdigest())
+        cached = store.get_json(key)
+        if cached is not None:  # same bytes, same extractor: the same records (ids included)
+            return Document.model_validate({**cached, "source_path": str(path)})
+    document = extract_pdf(path, password)
+    _check_document(document, path)
+    if key is not None:
+        store.put_json("extraction", key, document.model_dump(mode="json"))
     return document
 
 

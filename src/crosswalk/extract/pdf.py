@@ -29,6 +29,7 @@ from ..errors import InputError
 from ..fingerprint import AA_PLACEHOLDER
 from ..models import Document, Election, ElectionOption, FillIn, Provision
 
+EXTRACTOR_VERSION = "pdf-text-1"  # bump when parsing changes: cached extractions are then redone
 BAND = 0.08                 # top and bottom share of the page where headers and footers live
 FURNITURE_SHARE = 0.5       # a line repeated on this share of pages is furniture
 TOC_LEADER = re.compile(r"\.{4,}\s*\d+\s*$")
