@@ -56,9 +56,13 @@ def test_kill_9_then_resume_pays_only_for_what_is_missing(tmp_path, session_stor
 
 
 def test_both_crosswalks_run_concurrently(tmp_path):
-    with FakeAPIProcess("poc", time_scale=20.0) as api:
-        proc = subprocess.run(cli("run", *DOCS, "-o", tmp_path / "out", "--store", tmp_path / "s.sqlite", "-q"),
-                              env=llm_env(api.url, 8), capture_output=True, text=True, timeout=300)
+    store = tmp_path / "s.sqlite"
+    # warm the local embeddings (the local model embeds one batch at a time), so both crosswalks
+    # reach verification together and the test watches the API phase, where overlap matters
+    subprocess.run(cli("run", *DOCS, "-o", tmp_path / "warm", "--store", store, "-q"), check=True, timeout=300)
+    with FakeAPIProcess("poc", time_scale=10.0) as api:  # 5 s calls take 0.5 s: verification lasts seconds
+        proc = subprocess.run(cli("run", *DOCS, "-o", tmp_path / "out", "--store", store, "-q"),
+                              env=llm_env(api.url, 4), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     stages = {s["operation"]: s for s in json.loads((tmp_path / "out" / "metrics.json").read_text())["stages"]}
     bpd, aa = stages["bpd:verify"], stages["aa:verify"]
