@@ -7,25 +7,24 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-
-from . import __version__
 import datetime as dt
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import __version__
 from .candidates import Side, make_side, plan_counts, score_matrices
 from .confirm import Confirmation, ElectionLink, confirm, election_links
 from .embed import CachedEmbedder, make_embedder
-from .merge import Proposal, Variance, classify_variances, elected_value, exception_log, merged_text, propose_target_aa
 from .fingerprint import FINGERPRINT_VERSION, fingerprint
+from .llm.client import LLMClient
+from .llm.provider import make_client
+from .merge import Proposal, Variance, classify_variances, elected_value, exception_log, merged_text, propose_target_aa
 from .metrics import RunMetrics
 from .models import Crosswalk, Document, Election, Mapping, Verdict
 from .settings import Settings
 from .store import Store
 from .verify.features import CandidateSet, build_candidate_sets
-from .llm.client import LLMClient
-from .llm.provider import make_client
 from .verify.llm import LLMVerifier, item_payloads
 from .verify.local import DecisionRule, LocalVerifier, load_model
 from .verify.options import map_options, option_text
