@@ -106,3 +106,14 @@ def test_corpus_run_maps_every_source_record(corpus, tmp_path, session_store_pat
        store=session_store_path, check=True)
     assert len(json.loads((out / "bpd_crosswalk.json").read_text())["mappings"]) == 565
     assert len(json.loads((out / "aa_crosswalk.json").read_text())["mappings"]) == 182
+
+
+def test_progress_lines_when_piped_and_silence_with_quiet(tmp_path, session_store_path):
+    args = ["run", "--source-bpd", EXAMPLES / "source_bpd.json", "--target-bpd", EXAMPLES / "target_bpd.json"]
+    loud = cw(*args, "-o", tmp_path / "a", store=session_store_path)
+    assert loud.returncode == 0
+    lines = loud.stderr.splitlines()
+    assert any(line.startswith("bpd:verify: 46 items in ") for line in lines)
+    assert all(": " in line and " items in " in line for line in lines)  # plain lines, no live table when piped
+    quiet = cw(*args, "-o", tmp_path / "b", "-q", store=session_store_path)
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""

@@ -54,22 +54,54 @@ def _load_conversion(source_bpd: Optional[Path], target_bpd: Optional[Path],
                             "source_aa": source_aa, "target_aa": target_aa}, password)
 
 
-def _progress_printer(quiet: bool):
-    """Stage lines on stderr: styled on a terminal, plain when piped; nothing with --quiet."""
-    if quiet:
-        return None
-    tty = sys.stderr.isatty()
-    stderr = Console(stderr=True, highlight=False)
+class ProgressView:
+    """Stage progress on stderr: a live table on a terminal, a plain line per finished stage when
+    piped (logs, CI), nothing with --quiet. Use as a context manager around the run."""
 
-    def show(stage: str, info: dict) -> None:
-        line = (f"{stage}: {info['items']} items in {info['duration_s']:.2f} s"
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.stages: dict[str, dict] = {}
+        self._live = None
+
+    def __enter__(self) -> "ProgressView":
+        if not self.quiet and self.tty:
+            from rich.live import Live
+
+            self._live = Live(self._table(), console=Console(stderr=True), refresh_per_second=4, transient=False)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.update(self._table())
+            self._live.__exit__(None, None, None)
+
+    def __call__(self, stage: str, info: dict) -> None:
+        if self.quiet:
+            return
+        self.stages[stage] = info
+        if self._live is not None:
+            self._live.update(self._table())
+        elif info.get("state") == "done":
+            print(self.line(stage, info), file=sys.stderr, flush=True)
+
+    @staticmethod
+    def line(stage: str, info: dict) -> str:
+        return (f"{stage}: {info['items']} items in {info['duration_s']:.2f} s"
                 + (f", {info['api_calls']} calls, ${info['cost_usd']:.4f}" if info.get("api_calls") else "")
                 + (f", {info['cache_hits']} from cache" if info.get("cache_hits") else ""))
-        if tty:
-            stderr.print(f"[dim]✓[/dim] {line}")
-        else:
-            print(line, file=sys.stderr, flush=True)
-    return show
+
+    def _table(self) -> Table:
+        table = Table(title="progress", title_justify="left")
+        for col in ("stage", "state", "items", "seconds", "calls", "cache hits"):
+            table.add_column(col, justify="left" if col in ("stage", "state") else "right")
+        for stage, info in self.stages.items():
+            running = info.get("state") == "running"
+            seconds = time.time() - info["start"] if running else info["duration_s"]
+            table.add_row(stage, "[yellow]running[/yellow]" if running else "[green]done[/green]", str(info["items"]),
+                          f"{seconds:.1f}", str(info.get("api_calls") or ""), str(info.get("cache_hits") or ""))
+        return table
 
 
 def execute_run(conv: Conversion, settings: Settings, out: Path, quiet: bool = False) -> ConversionResult:
@@ -77,8 +109,8 @@ def execute_run(conv: Conversion, settings: Settings, out: Path, quiet: bool = F
     started = time.time()
 
     async def go():
-        with Store.open(settings.store_path) as store:
-            return await convert(conv, settings, out, store, on_stage=_progress_printer(quiet))
+        with Store.open(settings.store_path) as store, ProgressView(quiet) as view:
+            return await convert(conv, settings, out, store, on_stage=view)
     run_id, result = asyncio.run(go())
     if not quiet:
         _print_summary(result, out, time.time() - started)
@@ -232,7 +264,8 @@ def batch(manifest: Path = typer.Argument(..., help="TOML manifest: [settings] a
     manifest_settings, items = read_manifest(manifest)
     settings = batch_settings(manifest_settings, {"store_path": store})
     started = time.time()
-    asyncio.run(run_batch(items, settings, on_stage=_progress_printer(quiet)))
+    with ProgressView(quiet) as view:
+        asyncio.run(run_batch(items, settings, on_stage=view))
     summary = {"manifest": str(manifest), "seconds": round(time.time() - started, 2),
                "conversions": [{"name": i.name, "status": i.status, "run_id": i.run_id, "out": str(i.out),
                                 "seconds": i.seconds, "error": i.error, "summary": i.summary} for i in items]}

@@ -43,21 +43,29 @@ class StageMetrics:
 
 @dataclass
 class RunMetrics:
-    """All stages of a run, in the order they started; `on_finish` hears of each finished stage."""
+    """All stages of a run, in the order they started.
+
+    `on_event(operation, info)` hears of each stage starting (`info["state"] == "running"`)
+    and finishing (`"done"`): progress displays and the store's run record use it.
+    """
 
     stages: list[StageMetrics] = field(default_factory=list)
-    on_finish: Callable[[str, dict], None] | None = None
+    on_event: Callable[[str, dict], None] | None = None
 
     @contextmanager
     def stage(self, operation: str, items: int = 0) -> Iterator[StageMetrics]:
         m = StageMetrics(operation=operation, start=time.time(), items=items)
         self.stages.append(m)
+        self._emit(m, "running")
         try:
             yield m
         finally:
             m.end = time.time()
-            if self.on_finish is not None:
-                self.on_finish(operation, m.as_dict())
+            self._emit(m, "done")
+
+    def _emit(self, m: StageMetrics, state: str) -> None:
+        if self.on_event is not None:
+            self.on_event(m.operation, {**m.as_dict(), "state": state})
 
     def as_dict(self) -> dict:
         wall = (max(s.end for s in self.stages) - min(s.start for s in self.stages)) if self.stages else 0.0

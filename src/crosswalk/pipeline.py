@@ -195,7 +195,7 @@ async def run_conversion(conversion: Conversion, settings: Settings, store: Stor
 async def _run_conversion(conversion: Conversion, settings: Settings, store: Store,
                           client: LLMClient | None, on_stage=None) -> ConversionResult:
     embedder = make_embedder(settings, store, client)
-    result = ConversionResult(metrics=RunMetrics(on_finish=on_stage))
+    result = ConversionResult(metrics=RunMetrics(on_event=on_stage))
     pairs = conversion.pairs()
     outcomes = await asyncio.gather(*(
         match_documents(kind, src, tgt, settings, embedder, result.metrics, store, client)

@@ -73,7 +73,8 @@ async def convert(conv: Conversion, settings: Settings, out: Path, store: Store,
     store.start_run(run_id, settings_record(settings), str(out))
 
     def progress(stage: str, info: dict) -> None:
-        store.update_progress(run_id, stage, info)
+        if info.get("state") == "done":
+            store.update_progress(run_id, stage, info)
         if on_stage:
             on_stage(stage, info)
 
