@@ -302,17 +302,19 @@ def inspect(file: Path = typer.Argument(..., help="a document to import"),
             samples: int = typer.Option(3, help="sample records to show"),
             password: Optional[str] = typer.Option(None, "--password", help="user password of an encrypted PDF")) -> None:
     """Show what crosswalk imports from FILE: counts per type, sample records, and for PDFs each page's path."""
-    doc = load_document(file, password)
-    if file.suffix.lower() == ".pdf":
-        from .extract.pdf import read_text
+    if file.suffix.lower() == ".pdf" and file.is_file():
+        from .extract.pdf import document_from_text, read_text
 
-        text = read_text(file, password)
+        text = read_text(file, password)  # read once: the page table and the records come from it
+        doc = document_from_text(text)
         pages = Table(title="pages")
         for col in ("page", "lines", "path"):
             pages.add_column(col)
         for n, (lines, path) in enumerate(zip(text.pages, text.page_paths), 1):
             pages.add_row(str(n), str(len(lines)), path)
         console.print(pages)
+    else:
+        doc = load_document(file, password)
     from .classify import classify
     from .fingerprint import fingerprint
 

@@ -265,10 +265,13 @@ def looks_like_aa(text: PdfText) -> bool:
     return boxes >= 3
 
 
-def extract_pdf(path: Path, password: str | None = None, role: str | None = None) -> Document:
-    """A PDF's provisions (BPD) or elections (AA), from its text layer."""
-    text = read_text(path, password)
-    doc_id = path.stem
+def document_from_text(text: PdfText, role: str | None = None) -> Document:
+    """Provisions (BPD) or elections (AA) from lines already read; the role is guessed when not given."""
     if role is None:
         role = "aa" if looks_like_aa(text) else "bpd"
-    return parse_aa(text, doc_id) if role == "aa" else parse_bpd(text, doc_id)
+    return parse_aa(text, text.path.stem) if role == "aa" else parse_bpd(text, text.path.stem)
+
+
+def extract_pdf(path: Path, password: str | None = None, role: str | None = None) -> Document:
+    """A PDF's provisions (BPD) or elections (AA), from its text layer."""
+    return document_from_text(read_text(path, password), role)
