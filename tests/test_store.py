@@ -36,17 +36,18 @@ def _writer(path: str, worker: int, n: int) -> None:
             s.put("test", f"shared-{i}", str(worker).encode())
 
 
-def test_two_processes_share_one_store(tmp_path):
+def test_processes_share_one_store(tmp_path):
+    """Four processes open a fresh store at once (the WAL switch races) and write into it."""
     path = str(tmp_path / "shared.sqlite")
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(path, w, 200)) for w in range(2)]
+    procs = [ctx.Process(target=_writer, args=(path, w, 200)) for w in range(4)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
     with Store.open(path) as s:
-        assert s.count("test") == 200 * 2 + 200
+        assert s.count("test") == 200 * 4 + 200
 
 
 def test_runs_are_recorded(tmp_path):

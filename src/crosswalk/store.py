@@ -84,18 +84,27 @@ class Store:
     def open(cls, path: Path | str) -> "Store":
         """Open (creating and migrating if needed) the store at `path`; ':memory:' works for tests."""
         path = Path(path)
-        try:
-            if str(path) != ":memory:":
-                path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            store = cls(conn, path)
-            store._migrate()
-        except sqlite3.Error as exc:
-            raise StoreError(f"{path}: cannot open store: {exc}") from None
-        return store
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                if str(path) != ":memory:":
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA busy_timeout=30000")
+                # switching a new file to WAL can answer "locked" at once while another process does
+                # the same (SQLite does not wait on its busy timeout there): retry until ours succeeds
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                store = cls(conn, path)
+                store._migrate()
+                return store
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise StoreError(f"{path}: cannot open store: {exc}") from None
+                conn.close()
+                time.sleep(0.05)
+            except sqlite3.Error as exc:
+                raise StoreError(f"{path}: cannot open store: {exc}") from None
 
     def close(self) -> None:
         self._conn.close()
