@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 
 from crosswalk.candidates import make_side, score_matrices  # noqa: E402
 from crosswalk.embed import CachedEmbedder  # noqa: E402
-from crosswalk.extract.vision import PageImage, read_document, read_page  # noqa: E402
+from crosswalk.extract.vision import PageImage, assemble_document, read_document, read_page  # noqa: E402
 from crosswalk.fingerprint import fingerprint  # noqa: E402
 from crosswalk.llm.fake_api import PROFILES, FakeAPIProcess  # noqa: E402
 from crosswalk.llm.provider import OpenAIEmbedder, make_client  # noqa: E402
@@ -117,7 +117,7 @@ async def baseline(url: str, pages: dict, tmp: Path) -> dict:
             docs = {}
             for name, role in DOCS.items():  # vision: every page, 16 at a time
                 records = await asyncio.gather(*(pooled(read_page(client, VISION, None, p, role)) for p in pages[name]))
-                docs[name] = _assemble(name, role, records)
+                docs[name] = assemble_document(name, role, list(records), model=VISION)
             sides = {}
             for name, doc in docs.items():  # embeddings: one call per item
                 fps = [fingerprint(i) for i in doc.items]
@@ -135,13 +135,6 @@ async def baseline(url: str, pages: dict, tmp: Path) -> dict:
         out = totals(client)
     return {**out, "wall_min": round(wall * TIME_SCALE / 60, 2), "failed_items": failed,
             "lower_bound_min": round(lower_bound_min(out["per_model"], CRITICAL_PATH_MIN), 2)}
-
-
-def _assemble(name: str, role: str, per_page: list[list[dict]]):
-    from crosswalk.extract.json_formats import parse_json_document
-
-    data = {"document": name, "records": [r for page in per_page for r in page], "source_extraction": {}}
-    return parse_json_document("corpus_bpd" if role == "bpd" else "corpus_aa", data, Path(f"{name}.pdf"))
 
 
 async def ours_conversion(client, settings, pages: dict, store: Store) -> int:

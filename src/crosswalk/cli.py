@@ -48,10 +48,10 @@ def _settings(**flags: object) -> Settings:
     return load_settings({k: v for k, v in flags.items() if v is not None})
 
 
-def _load_conversion(source_bpd: Optional[Path], target_bpd: Optional[Path],
-                     source_aa: Optional[Path], target_aa: Optional[Path], password: Optional[str] = None) -> Conversion:
+def _load_conversion(source_bpd: Optional[Path], target_bpd: Optional[Path], source_aa: Optional[Path],
+                     target_aa: Optional[Path], password: Optional[str] = None, store: Store | None = None) -> Conversion:
     return load_conversion({"source_bpd": source_bpd, "target_bpd": target_bpd,
-                            "source_aa": source_aa, "target_aa": target_aa}, password)
+                            "source_aa": source_aa, "target_aa": target_aa}, password, store)
 
 
 class ProgressView:
@@ -165,8 +165,7 @@ def run(
     settings = _settings(store_path=store, candidates_k=candidates_k, match_threshold=match_threshold,
                          verifier=verifier, verify_mode=verify_mode, llm_base_url=llm_base_url, llm_model=llm_model)
     with Store.open(settings.store_path) as st:  # PDF extractions are cached there
-        conv = load_conversion({"source_bpd": source_bpd, "target_bpd": target_bpd, "source_aa": source_aa,
-                                "target_aa": target_aa}, password, st)
+        conv = _load_conversion(source_bpd, target_bpd, source_aa, target_aa, password, st)
     execute_run(conv, settings, out, quiet)
 
 

@@ -17,7 +17,7 @@ import json
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -236,8 +236,3 @@ def vector_to_bytes(vector: np.ndarray) -> bytes:
 
 def bytes_to_vector(raw: bytes) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.float32)
-
-
-def iter_chunks(items: list, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]

@@ -73,8 +73,14 @@ async def read_document(client: LLMClient, model: str, store: Store | None, docu
                         pages: list[PageImage], vendor: str = "", operation: str = "vision") -> Document:
     """All pages concurrently (the limiter paces them), assembled in page order."""
     per_page = await asyncio.gather(*(read_page(client, model, store, p, role, operation) for p in pages))
+    return assemble_document(document_id, role, list(per_page), vendor=vendor, model=model)
+
+
+def assemble_document(document_id: str, role: str, per_page: list[list[dict]], vendor: str = "",
+                      model: str = "") -> Document:
+    """Page records, in page order, as one Document (validated by the corpus importers)."""
     records = [r for page_records in per_page for r in page_records]
     fmt = "corpus_bpd" if role == "bpd" else "corpus_aa"
     data = {"document": document_id, "vendor": vendor, "records": records,
-            "source_extraction": {"total_pages": len(pages), "model": model}}
+            "source_extraction": {"total_pages": len(per_page), "model": model}}
     return parse_json_document(fmt, data, Path(f"{document_id}.pdf"))
