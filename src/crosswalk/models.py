@@ -80,6 +80,7 @@ class Document(Record):
     pages: int | None = None
     provisions: tuple[Provision, ...] = ()
     elections: tuple[Election, ...] = ()
+    page_paths: tuple[str, ...] = ()  # PDFs: how each page was read ("text", "ocr", "vision", or why it gave nothing)
 
     @property
     def items(self) -> tuple[Provision, ...] | tuple[Election, ...]:

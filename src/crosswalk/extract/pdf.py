@@ -1,152 +1,147 @@
-"""PDF import from the text layer (pypdfium2: Apache-2.0/BSD, reads owner-locked files).
+"""PDF import: pages to lines (text layer, OCR for scans), lines to provisions or elections.
 
+Library: pypdfium2 (Apache-2.0/BSD). It is fast, reads owner-locked (permissions-only)
+files without asking, renders pages for OCR and vision, and reads AcroForm fields.
 PyMuPDF would also do, but it is AGPL, which a commercial user of this tool may not
-accept; pdfium is permissive and fast.
+accept.
 
-1. Lines with positions: PDFium's text rectangles, merged by baseline, top to bottom;
-   two-column pages are read left column first.
-2. Page furniture removed: lines repeated in the top or bottom band of most pages
-   (headers, footers; digits ignored, so "Page 3" repeats), bare page numbers;
-   table-of-contents pages (dot leaders) skipped; words hyphenated across lines joined.
-3. BPD: a provision starts at a numbered heading ("1.04 Compensation", "ARTICLE III"),
-   a quoted definition ("'Compensation' means") or a capitalised one ("COMPENSATION:
-   Means"); text continues across pages. AA: numbered questions, lettered options with
-   checkbox glyphs ([ ], [X], ☐, ☒, ☑, ✓), fill-in blanks with typed values
-   (`__value__`), section headings in capitals as context.
+Each page takes one path, recorded in `Document.page_paths`: `text` (its text layer),
+`ocr` (no text layer: Tesseract read the rendered page), or why it gave nothing
+(`no text layer: OCR needs ...`, `failed: ...`). One bad page never loses the others.
 
-Not yet: OCR and vision for pages without a text layer (reported per page), boxes
-drawn as vector paths, AcroForm field values.
+Segmentation works on lines (see layout.py) and the paragraphs they form:
+
+- BPD: a provision starts at a paragraph that opens with a numbered heading ("1.04
+  Compensation", "Section 1.04 COMPENSATION."), a numbered or bare quoted definition
+  ("1.78 'Taxable Wage Base' means"), a capitalised definition ("COMPENSATION: Means"),
+  a subsection caption ("(a) Eligible Employees." in bold or title case), or a heading
+  line on its own (bold, or all capitals). Article headings give context, not
+  provisions; text continues across pages; table-of-contents pages are skipped.
+- AA: numbered questions ("1.01", "B.02", "17."), options lettered or numbered with a
+  checkbox before or after the label (glyphs, "[ ]"/"[X]", drawn boxes and form
+  fields arrive as "[ ]"/"[X]"), nested options ("(1)", "i.") under an option as
+  "c.1", fill-in blanks with typed values, section headings in capitals as context.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
 from ..fingerprint import AA_PLACEHOLDER
 from ..models import Document, Election, ElectionOption, FillIn, Provision
+from .layout import Line, page_lines, remove_furniture
+from .ocr import ocr_lines, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-1"  # bump when parsing changes: cached extractions are then redone
-BAND = 0.08                 # top and bottom share of the page where headers and footers live
-FURNITURE_SHARE = 0.5       # a line repeated on this share of pages is furniture
-TOC_LEADER = re.compile(r"\.{4,}\s*\d+\s*$")
-PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?\d+(?:\s+of\s+\d+)?\s*$", re.I)
-ARTICLE = re.compile(r"^ARTICLE\s+([IVXLC]+|\d+)\b\.?\s*(.*)$")
-SECTION = re.compile(r"^(\d{1,2}\.\d{1,3}[a-z]?)\.?\s+(\S.*)$")
-QUOTED_DEFINITION = re.compile(r"^[\"“'‘]([^\"”'’]{2,80})[\"”'’]\s+(?:means|shall mean)\b", re.I)
-CAPS_DEFINITION = re.compile(r"^([A-Z][A-Z0-9 \-/()’']{2,70}?)(?::\s*|\.\s+|\s+)(Means\b.*)$")
-QUESTION = re.compile(r"^(\d{1,2}(?:\.\d{1,3})?)\.?\s+(\S.*)$")
-OPTION = re.compile(r"^\(?([a-z])[.)]\s*(\[\s*[xX✓]?\s*\]|☐|☒|☑|✓)?\s*(.*)$")
-SELECTED = {"[x]", "[X]", "☒", "☑", "✓", "[✓]"}
+EXTRACTOR_VERSION = "pdf-text-2"  # bump when parsing changes: cached extractions are then redone
+
+ARTICLE = re.compile(r"^ARTICLE\s+([IVXLC]+|\d+)\b\.?\s*(.*)$", re.I)
+SECTION = re.compile(r"^(?:Section\s+)?(\d{1,2}\.\d{1,3}[a-z]?)\.?\s+(\S.*)$")
+QUOTED_DEFINITION = re.compile(r"^[\"“'‘]([^\"”'’]{2,80})[\"”'’](?:\s+or\s+[\"“'‘][^\"”'’]{2,80}[\"”'’])?\s*(?:\([^)]{1,40}\)\s*)?"
+                               r"(?:means|shall mean|is defined)\b", re.I)
+CAPS_DEFINITION = re.compile(r"^([A-Z][A-Z0-9 \-/()’',&]{2,70}?)(?::\s*|\.\s+|\s+)(Means\b.*)$")
+SUBSECTION = re.compile(r"^\(([a-z]{1,4}|\d{1,2})\)\s+(\S.*)$")
+CAPTION = re.compile(r"^((?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with)(?:\s+(?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with|\(\w+\))){0,9})\.\s+(.*)$")
+QUESTION = re.compile(r"^(?:Question\s+)?((?:[A-Z]\.)?\d{1,2}(?:\.\d{1,3})?)[.)]?\s+(\S.*)$")
+BOX = r"\[\s*[xX✓✔]?\s*\]|☐|☒|☑|✓|✔|□|■"
+OPTION = re.compile(rf"^\(?([a-z]|\d{{1,2}})[.)]\s*({BOX})?\s*(.*)$")
+BOX_FIRST = re.compile(rf"^({BOX})\s*(?:\(?([a-z]|\d{{1,2}})[.)]\s+)?(.*)$")
+NESTED = re.compile(rf"^(?:\((\d{{1,2}}|[ivx]{{1,4}})\)|(\d{{1,2}}|[ivx]{{1,4}})\.)\s*({BOX})?\s*(.*)$")
+SELECTED = {"[x]", "[X]", "☒", "☑", "✓", "✔", "[✓]", "[✔]", "■"}
 BLANK = re.compile(r"_{2,}([^_\n]*?)_{2,}|_{3,}")
-CONTEXT = re.compile(r"^[A-Z][A-Z0-9 ,&\-–/()]{3,80}$")
-
-
-@dataclass
-class Line:
-    page: int
-    top: float
-    left: float
-    text: str
+CONTEXT = re.compile(r"^[A-Z][A-Z0-9 ,&\-–/()':.]{3,90}$")
 
 
 @dataclass
 class PdfText:
+    """A PDF's lines per page (furniture removed) and the path each page took."""
+
     path: Path
     pages: list[list[Line]]
-    page_paths: list[str] = field(default_factory=list)  # which path each page took (text / empty)
+    page_paths: list[str] = field(default_factory=list)
 
 
 def open_pdf(path: Path, password: str | None = None):
     """Open with pdfium; a clear InputError for non-PDFs, corrupt files and missing passwords."""
     import pypdfium2 as pdfium
 
-    head = path.read_bytes()[:1024]
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
     if b"%PDF-" not in head:
         raise InputError(path, "not a PDF (no %PDF header)")
     try:
-        return pdfium.PdfDocument(str(path), password=password)
+        pdf = pdfium.PdfDocument(str(path), password=password)
     except pdfium.PdfiumError as exc:
         message = str(exc).lower()
         if "password" in message:
             need = "a password is needed: pass --password" if password is None else "the password is wrong"
             raise InputError(path, need) from None
         raise InputError(path, f"cannot open PDF: {exc}") from None
-
-
-def read_text(path: Path, password: str | None = None) -> PdfText:
-    """Lines with positions for every page, furniture removed."""
-    pdf = open_pdf(path, password)
     if len(pdf) == 0:
+        pdf.close()
         raise InputError(path, "the PDF has no pages")
+    pdf.init_forms()  # form field values (AcroForm) are read with the pages
+    return pdf
+
+
+def read_text(path: Path, password: str | None = None, ocr: bool = True) -> PdfText:
+    """Lines for every page: the text layer, or OCR where a page has none (when `ocr`)."""
+    pdf = open_pdf(path, password)
     pages: list[list[Line]] = []
     paths: list[str] = []
     try:
         for n in range(len(pdf)):
-            try:
-                lines = _page_lines(pdf[n], n + 1)
-            except Exception as exc:  # one bad page must not lose the others
-                lines, paths_entry = [], f"failed: {type(exc).__name__}"
-            else:
-                paths_entry = "text" if lines else "no text layer (OCR not available yet)"
+            lines, how = _read_page(pdf, n, ocr)
             pages.append(lines)
-            paths.append(paths_entry)
+            paths.append(how)
     finally:
         pdf.close()
-    return PdfText(path, _remove_furniture(pages), paths)
+    return PdfText(path, remove_furniture(pages), paths)
 
 
-def _page_lines(page, number: int) -> list[Line]:
-    width, height = page.get_size()
-    tp = page.get_textpage()
-    rects = []
-    for i in range(tp.count_rects()):
-        left, bottom, right, top = tp.get_rect(i)
-        text = tp.get_text_bounded(left, bottom, right, top).strip()
-        if text:
-            rects.append((top / height, left / width, right / width, text))
-    tp.close()
-    merged: list[list] = []
-    for top, left, right, text in sorted(rects, key=lambda r: (-r[0], r[1])):
-        if merged and abs(merged[-1][0] - top) < 0.004 and left >= merged[-1][2] - 0.01:
-            merged[-1][2] = right
-            merged[-1][3] += " " + text
-        else:
-            merged.append([top, left, right, text])
-    lines = [Line(number, 1.0 - top, left, text) for top, left, _, text in merged]
-    return _column_order(lines)
+def _read_page(pdf, n: int, ocr: bool) -> tuple[list[Line], str]:
+    try:
+        page = pdf[n]
+    except Exception as exc:  # one bad page must not lose the others
+        return [], f"failed: cannot load the page ({type(exc).__name__})"
+    try:
+        lines = page_lines(pdf, page, n + 1)
+        if any(l.text.strip("[]X _") for l in lines):
+            return lines, "text"
+        if not ocr:
+            return lines, "no text layer"
+        reason = ocr_unavailable()
+        if reason:
+            return lines, f"no text layer: {reason}"
+        try:
+            return ocr_lines(render_page(page), n + 1), "ocr"
+        except Exception as exc:
+            return lines, f"failed: OCR error ({type(exc).__name__}: {str(exc)[:120]})"
+    except Exception as exc:
+        return [], f"failed: {type(exc).__name__}: {str(exc)[:120]}"
+    finally:
+        page.close()
 
 
-def _column_order(lines: list[Line]) -> list[Line]:
-    """Two columns: most body lines start either left of 0.3 or right of 0.5 of the width."""
-    right = [l for l in lines if l.left >= 0.5]
-    if len(right) < 0.3 * len(lines) or len(right) < 5:
-        return lines
-    left = [l for l in lines if l.left < 0.5]
-    return left + right
+# ---------------------------------------------------------------- paragraphs
 
-
-def _furniture_key(text: str) -> str:
-    return re.sub(r"\d+", "#", text.strip().lower())
-
-
-def _remove_furniture(pages: list[list[Line]]) -> list[list[Line]]:
-    counts: Counter[str] = Counter()
-    for lines in pages:
-        counts.update({_furniture_key(l.text) for l in lines if l.top < BAND or l.top > 1 - BAND})
-    threshold = max(2, int(FURNITURE_SHARE * len(pages)))
-    furniture = {k for k, n in counts.items() if n >= threshold}
-    cleaned = []
-    for lines in pages:
-        if sum(bool(TOC_LEADER.search(l.text)) for l in lines) > 0.4 * max(len(lines), 1):
-            cleaned.append([])  # a table of contents page
+def paragraph_starts(lines: list[Line]) -> list[bool]:
+    """Which lines open a paragraph: after a larger gap, after a short line, or on a new page/column."""
+    pitches = [b.top - a.top for a, b in zip(lines, lines[1:]) if a.page == b.page and 0 < b.top - a.top < 0.05]
+    pitch = statistics.median(pitches) if pitches else 0.02
+    widest = max((l.left + len(l.text) for l in lines), default=0)
+    starts = []
+    for prev, line in zip([None, *lines], lines):
+        if prev is None or prev.page != line.page or line.top <= prev.top:
+            starts.append(True)
             continue
-        cleaned.append([l for l in lines if not PAGE_NUMBER.match(l.text)
-                        and not ((l.top < BAND or l.top > 1 - BAND) and _furniture_key(l.text) in furniture)])
-    return cleaned
+        gap = line.top - prev.top > 1.45 * pitch
+        short = len(prev.text) < 0.6 * widest and not prev.text.rstrip().endswith(("-", ","))
+        starts.append(gap or short or line.bold_lead != "" and not prev.bold)
+    return starts
 
 
 def _join(parts: list[str]) -> str:
@@ -161,36 +156,73 @@ def _join(parts: list[str]) -> str:
     return text
 
 
-def _is_title_line(line: str) -> bool:
-    return len(line) < 90 and not line.endswith((",", ";")) and (line.istitle() or line.isupper() or len(line.split()) <= 8)
+# ---------------------------------------------------------------- BPD
+
+def _is_title(text: str) -> bool:
+    words = text.split()
+    return (0 < len(text) < 100 and not text.endswith((",", ";")) and len(words) <= 12
+            and (text.isupper() or sum(w[:1].isupper() for w in words) >= 0.6 * len(words)))
+
+
+def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
+    """The provision a line opens, or None when it continues the current one."""
+    s = line.text.strip()
+    if not para and not line.bold_lead:
+        return None
+    m = SECTION.match(s)
+    if m and (m.group(2)[:1].isupper() or m.group(2)[:1] in "\"“'‘"):
+        rest = m.group(2)
+        d = QUOTED_DEFINITION.match(rest)
+        if d:
+            return {"number": m.group(1), "title": d.group(1), "parts": [rest]}
+        if line.bold or _is_title(rest):
+            return {"number": m.group(1), "title": rest.rstrip("."), "parts": []}
+        c = CAPTION.match(rest)
+        if c:
+            return {"number": m.group(1), "title": c.group(1), "parts": [c.group(2)]}
+        return {"number": m.group(1), "title": "", "parts": [rest]}
+    d = QUOTED_DEFINITION.match(s)
+    if d:
+        return {"number": section, "title": d.group(1), "parts": [s]}
+    d = CAPS_DEFINITION.match(s)
+    if d:
+        return {"number": "", "title": d.group(1).strip(), "parts": [d.group(2)]}
+    m = SUBSECTION.match(s)
+    if m:
+        label, rest = f"({m.group(1)})", m.group(2)
+        if line.bold or (line.bold_lead and len(line.bold_lead) > len(label) + 2):
+            caption = line.bold_lead[len(label):].strip() if not line.bold else rest
+            body = rest[len(caption):].strip() if not line.bold else ""
+            return {"number": section + label, "title": caption.rstrip("."), "parts": [body] if body else []}
+        c = CAPTION.match(rest)
+        if c and len(c.group(1).split()) <= 8:
+            return {"number": section + label, "title": c.group(1), "parts": [c.group(2)]}
+        return None
+    if (line.bold or s.isupper()) and _is_title(s) and not ARTICLE.match(s):
+        return {"number": "", "title": s.rstrip(".:"), "parts": []}
+    return None
 
 
 def parse_bpd(text: PdfText, doc_id: str) -> Document:
     """Segment BPD lines into provisions."""
+    lines = [l for page in text.pages for l in page]
     provisions: list[dict] = []
-    for lines in text.pages:
-        for line in lines:
-            s = line.text.strip()
-            m_article = ARTICLE.match(s)
-            m_section = SECTION.match(s)
-            m_quoted = QUOTED_DEFINITION.match(s)
-            m_caps = CAPS_DEFINITION.match(s)
-            if m_article:  # article headings group sections; they are not provisions themselves
-                continue
-            if m_section and _is_title_line(m_section.group(2)):
-                provisions.append({"number": m_section.group(1), "title": m_section.group(2).strip(), "parts": [],
-                                   "page": line.page})
-            elif m_quoted and (not provisions or provisions[-1]["parts"]):
-                provisions.append({"number": provisions[-1]["number"] if provisions else "", "title": m_quoted.group(1),
-                                   "parts": [s], "page": line.page})
-            elif m_caps and not (provisions and provisions[-1]["number"] and not provisions[-1]["parts"]):
-                provisions.append({"number": "", "title": m_caps.group(1).strip(), "parts": [m_caps.group(2)],
-                                   "page": line.page})
-            elif s.isupper() and len(s) < 90 and not provisions or (s.isupper() and len(s) < 60 and provisions
-                                                                      and provisions[-1]["parts"]):
-                provisions.append({"number": "", "title": s, "parts": [], "page": line.page})
-            elif provisions:
-                provisions[-1]["parts"].append(s)
+    section = ""
+    for line, para in zip(lines, paragraph_starts(lines)):
+        s = line.text.strip()
+        if para and ARTICLE.match(s):
+            continue  # article headings group sections; they are not provisions themselves
+        start = _bpd_start(line, para, section)
+        if start and provisions and not provisions[-1]["parts"] and not start["number"] and not start["parts"]:
+            start = None  # two heading lines in a row: the second continues the first title
+            provisions[-1]["title"] = f"{provisions[-1]['title']} {s}".strip()
+            continue
+        if start:
+            if start["number"] and not start["number"].startswith("("):
+                section = re.sub(r"\(.*$", "", start["number"])
+            provisions.append({**start, "page": line.page})
+        elif provisions:
+            provisions[-1]["parts"].append(s)
     records = []
     for n, p in enumerate(x for x in provisions if x["parts"]):
         body = _join(p["parts"])
@@ -198,10 +230,12 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
         records.append(Provision(id=f"{doc_id}-p{n:04d}", section_number=p["number"], title=p["title"], text=body,
                                  page=p["page"], election_refs=refs))
     if not records:
-        raise InputError(text.path, "no provisions found in the text layer")
+        raise InputError(text.path, f"no provisions found ({_page_summary(text)})")
     return Document(id=doc_id, role="bpd", title=doc_id, source_path=str(text.path), pages=len(text.pages),
-                    provisions=tuple(records))
+                    provisions=tuple(records), page_paths=tuple(text.page_paths))
 
+
+# ---------------------------------------------------------------- AA
 
 def _fill_ins(text: str) -> tuple[str, tuple[FillIn, ...]]:
     fills = []
@@ -212,31 +246,59 @@ def _fill_ins(text: str) -> tuple[str, tuple[FillIn, ...]]:
     return BLANK.sub("____", text).strip(), tuple(fills)
 
 
+def _option_start(s: str, question: dict) -> dict | None:
+    """An option line ("a. [X] text", "[ ] b. text", "☐ text"), or None."""
+    expected = len(question["options"])
+    m = BOX_FIRST.match(s)
+    if m:
+        label = m.group(2) or chr(ord("a") + expected)
+        return {"label": label, "box": m.group(1), "parts": [m.group(3)], "children": []}
+    m = OPTION.match(s)
+    if m and (m.group(2) or m.group(1) == chr(ord("a") + expected)):
+        return {"label": m.group(1), "box": m.group(2) or "", "parts": [m.group(3)], "children": []}
+    return None
+
+
+def _nested_start(s: str, line: Line, question: dict) -> dict | None:
+    """A sub-option under the current option: "(1) [ ] text" or "i. [X] text", set deeper than its parent."""
+    if not question["options"]:
+        return None
+    parent = question["options"][-1]
+    m = NESTED.match(s)
+    if m and m.group(3) and line.left > parent["left"] + 0.01:
+        return {"label": f"{parent['label']}.{m.group(1) or m.group(2)}", "box": m.group(3), "parts": [m.group(4)],
+                "children": []}
+    return None
+
+
 def parse_aa(text: PdfText, doc_id: str) -> Document:
-    """Numbered questions with lettered options into elections."""
+    """Numbered questions with their options into elections."""
+    lines = [l for page in text.pages for l in page]
     questions: list[dict] = []
     context = ""
-    for lines in text.pages:
-        for line in lines:
-            s = line.text.strip()
-            option = OPTION.match(s)
-            question = QUESTION.match(s)
-            if option and questions and (option.group(2) or option.group(1) == chr(ord("a") + len(questions[-1]["options"]))):
-                questions[-1]["options"].append({"label": option.group(1), "box": option.group(2) or "",
-                                                 "parts": [option.group(3)]})
-            elif question and not option:
-                questions.append({"number": question.group(1), "parts": [question.group(2)], "options": [],
-                                  "context": context, "page": line.page})
-            elif CONTEXT.match(s) and not question:
-                context = s.title()
-            elif questions:
-                target = questions[-1]["options"][-1] if questions[-1]["options"] else questions[-1]
-                target["parts"].append(s)
+    for line, para in zip(lines, paragraph_starts(lines)):
+        s = line.text.strip()
+        current = questions[-1] if questions else None
+        nested = _nested_start(s, line, current) if current else None
+        option = None if nested else (_option_start(s, current) if current else None)
+        question = QUESTION.match(s) if para else None
+        if nested:
+            current["options"].append({**nested, "left": line.left})
+        elif option and not (question and not option["box"] and "." in question.group(1)):
+            current["options"].append({**option, "left": line.left})
+        elif question and (question.group(2)[:1].isupper() or question.group(2)[:1] in "\"“(["):
+            questions.append({"number": question.group(1), "parts": [question.group(2)], "options": [],
+                              "context": context, "page": line.page})
+        elif para and CONTEXT.match(s) and not BLANK.search(s):
+            context = s.title()
+        elif current:
+            target = current["options"][-1] if current["options"] else current
+            target["parts"].append(s)
     elections = [_election(doc_id, n, q) for n, q in enumerate(questions)]
     if not elections:
-        raise InputError(text.path, "no Adoption Agreement questions found in the text layer")
+        raise InputError(text.path, f"no Adoption Agreement questions found ({_page_summary(text)})")
     return Document(id=doc_id, role="aa", title=doc_id, source_path=str(text.path), pages=len(text.pages),
-                    elections=tuple(elections))
+                    elections=tuple(elections), page_paths=tuple(text.page_paths))
 
 
 def _election(doc_id: str, n: int, q: dict) -> Election:
@@ -251,7 +313,8 @@ def _election(doc_id: str, n: int, q: dict) -> Election:
         value = next((f.value for f in fills if f.value), None)
         return Election(id=f"{doc_id}-q{n:03d}", question_number=q["number"], question_text=question,
                         section_context=q["context"], kind="text", selected_value=value, page=q["page"])
-    multi = "all that apply" in question.lower() or "one or more" in question.lower()
+    lowered = question.lower()
+    multi = "all that apply" in lowered or "one or more" in lowered or "check all" in lowered
     chosen = [o.label for o in options if o.is_selected]
     value = chosen if multi else (chosen[0] if chosen else None)
     return Election(id=f"{doc_id}-q{n:03d}", question_number=q["number"], question_text=question,
@@ -259,9 +322,23 @@ def _election(doc_id: str, n: int, q: dict) -> Election:
                     options=tuple(options), selected_value=value or None, page=q["page"])
 
 
+# ---------------------------------------------------------------- documents
+
+def _page_summary(text: PdfText) -> str:
+    """Which pages gave nothing and why, for error messages."""
+    bad = [f"page {n}: {how}" for n, how in enumerate(text.page_paths, 1) if how not in ("text", "ocr")]
+    return "; ".join(bad[:3]) + (f"; and {len(bad) - 3} more pages" if len(bad) > 3 else "") if bad else \
+        f"{len(text.pages)} pages read"
+
+
 def looks_like_aa(text: PdfText) -> bool:
     """An AA has many checkbox options; a BPD has none."""
-    boxes = sum(bool(OPTION.match(l.text) and OPTION.match(l.text).group(2)) for lines in text.pages for l in lines)
+    boxes = 0
+    for lines in text.pages:
+        for l in lines:
+            s = l.text.strip()
+            m = OPTION.match(s)
+            boxes += bool((m and m.group(2)) or BOX_FIRST.match(s))
     return boxes >= 3
 
 
@@ -273,5 +350,5 @@ def document_from_text(text: PdfText, role: str | None = None) -> Document:
 
 
 def extract_pdf(path: Path, password: str | None = None, role: str | None = None) -> Document:
-    """A PDF's provisions (BPD) or elections (AA), from its text layer."""
+    """A PDF's provisions (BPD) or elections (AA), from its text layer (OCR where a page has none)."""
     return document_from_text(read_text(path, password), role)

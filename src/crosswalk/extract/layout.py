@@ -1,0 +1,226 @@
+"""Lines from a PDF page's text layer, in reading order, with the marks a form carries.
+
+pypdfium2 (Apache-2.0/BSD; reads owner-locked files) gives text rectangles; each
+becomes a run with its font weight and size, and runs on one baseline join into a
+line. Form marks are turned into text the parsers already read, placed where they
+sit on the page:
+
+- a checkbox drawn as a vector square becomes "[ ]", or "[X]" when a tick (paths,
+  or a glyph such as "X" or "✓") sits inside it;
+- an AcroForm checkbox or radio button becomes "[ ]" / "[X]" from its checked state;
+- an AcroForm text field becomes its value between underscores ("__Acme__"), or a
+  blank ("________") when empty.
+
+Then: two-column pages (an empty gutter in the middle) are read left column first, and lines repeated in the top or
+bottom band of most pages (headers, footers, watermarks; digits ignored, so "Page 3"
+repeats) are removed, as are bare page numbers and table-of-contents pages.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+BAND = 0.08                 # top and bottom share of the page where headers and footers live
+FURNITURE_SHARE = 0.5       # a line repeated on this share of pages is furniture
+SAME_LINE = 0.004           # baselines closer than this share of the page height are one line
+TOC_LEADER = re.compile(r"\.{4,}\s*\d+\s*$")
+PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?\d+(?:\s+of\s+\d+)?\s*$", re.I)
+TICK_GLYPHS = {"x", "X", "✓", "✔", "✗", "✘", "■", "●"}
+BOX_MIN, BOX_MAX = 4.5, 18.0  # a checkbox's side in points
+
+
+@dataclass
+class Line:
+    """One line of text; positions are shares of the page (top 0 → bottom 1)."""
+
+    page: int
+    top: float
+    left: float
+    text: str
+    bold: bool = False        # the whole line is set in a bold face
+    bold_lead: str = ""       # the bold words the line starts with (a caption such as "(a) Eligibility.")
+    size: float = 0.0         # font size in points
+    height: float = 0.0       # line height as a share of the page
+
+
+@dataclass
+class Run:
+    """A piece of text on one baseline, before runs are joined into lines."""
+
+    top: float
+    bottom: float
+    left: float
+    right: float
+    text: str
+    bold: bool = False
+    size: float = 0.0
+
+
+def page_lines(pdf, page, number: int) -> list[Line]:
+    """The page's lines in reading order, with drawn boxes and form fields as text."""
+    width, height = page.get_size()
+    runs = _text_runs(page, width, height)
+    runs = _drawn_boxes(page, width, height, runs)
+    runs += _form_fields(pdf, page, width, height)
+    gutter = find_gutter(runs)
+    if gutter is None:
+        return join_runs(runs, number)
+    # two columns: the left one is read first, then the right one
+    return join_runs([r for r in runs if r.right <= gutter], number) + join_runs([r for r in runs if r.right > gutter], number)
+
+
+def _text_runs(page, width: float, height: float) -> list[Run]:
+    import pypdfium2.raw as raw
+
+    tp = page.get_textpage()
+    runs = []
+    try:
+        for i in range(tp.count_rects()):
+            left, bottom, right, top = tp.get_rect(i)
+            text = tp.get_text_bounded(left, bottom, right, top).strip()
+            if not text:
+                continue
+            index = tp.get_index(left + 0.5, (top + bottom) / 2, 2, 2)
+            bold, size = False, 0.0
+            if index is not None and index >= 0:
+                size = raw.FPDFText_GetFontSize(tp.raw, index)
+                bold = raw.FPDFText_GetFontWeight(tp.raw, index) >= 600 or "bold" in _font_name(tp, index).lower()
+            runs.append(Run(1 - top / height, 1 - bottom / height, left / width, right / width, text, bold, size))
+    finally:
+        tp.close()
+    return runs
+
+
+def _font_name(tp, index: int) -> str:
+    import pypdfium2.raw as raw
+
+    buffer = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int()
+    n = raw.FPDFText_GetFontInfo(tp.raw, index, buffer, 128, ctypes.byref(flags))
+    return buffer.value.decode("latin-1", "replace") if n else ""
+
+
+def _drawn_boxes(page, width: float, height: float, runs: list[Run]) -> list[Run]:
+    """Vector squares of checkbox size become "[ ]"/"[X]" runs; a glyph ticked inside one is consumed."""
+    import pypdfium2.raw as raw
+
+    bounds = [obj.get_bounds() for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_PATH])]
+    boxes = [b for b in bounds if BOX_MIN <= b[2] - b[0] <= BOX_MAX and abs((b[2] - b[0]) - (b[3] - b[1])) <= 1.5]
+    if not boxes:
+        return runs
+    out = list(runs)
+    for box in boxes:
+        l, b, r, t = box
+        inside = lambda x0, y0, x1, y1: x0 >= l - 1 and x1 <= r + 1 and y0 >= b - 1 and y1 <= t + 1
+        ticked = any(other is not box and inside(*other) and (other[2] - other[0]) < (r - l) for other in bounds)
+        for run in list(out):
+            x0, x1 = run.left * width, run.right * width
+            y1, y0 = (1 - run.top) * height, (1 - run.bottom) * height
+            if run.text in TICK_GLYPHS and inside(x0, y0, x1, y1):
+                out.remove(run)
+                ticked = True
+        out.append(Run(1 - t / height, 1 - b / height, l / width, r / width, "[X]" if ticked else "[ ]"))
+    return out
+
+
+def _form_fields(pdf, page, width: float, height: float) -> list[Run]:
+    """AcroForm widgets on the page as runs: checkboxes and radio buttons by state, text fields by value."""
+    import pypdfium2.raw as raw
+
+    if getattr(pdf, "formenv", None) is None:
+        return []
+    runs = []
+    for i in range(raw.FPDFPage_GetAnnotCount(page.raw)):
+        annot = raw.FPDFPage_GetAnnot(page.raw, i)
+        try:
+            if raw.FPDFAnnot_GetSubtype(annot) != raw.FPDF_ANNOT_WIDGET:
+                continue
+            rect = raw.FS_RECTF()
+            if not raw.FPDFAnnot_GetRect(annot, rect):
+                continue
+            kind = raw.FPDFAnnot_GetFormFieldType(pdf.formenv.raw, annot)
+            if kind in (raw.FPDF_FORMFIELD_CHECKBOX, raw.FPDF_FORMFIELD_RADIOBUTTON):
+                text = "[X]" if raw.FPDFAnnot_IsChecked(pdf.formenv.raw, annot) else "[ ]"
+            elif kind == raw.FPDF_FORMFIELD_TEXTFIELD:
+                value = _field_value(pdf, annot).strip()
+                text = f"__{value}__" if value else "________"
+            else:
+                continue
+            runs.append(Run(1 - rect.top / height, 1 - rect.bottom / height, rect.left / width, rect.right / width, text))
+        finally:
+            raw.FPDFPage_CloseAnnot(annot)
+    return runs
+
+
+def _field_value(pdf, annot) -> str:
+    import pypdfium2.raw as raw
+
+    n = raw.FPDFAnnot_GetFormFieldValue(pdf.formenv.raw, annot, None, 0)
+    if n <= 2:
+        return ""
+    buffer = ctypes.create_string_buffer(n)
+    raw.FPDFAnnot_GetFormFieldValue(pdf.formenv.raw, annot, ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR)), n)
+    return buffer.raw[: n - 2].decode("utf-16-le", "replace")
+
+
+def join_runs(runs: list[Run], number: int) -> list[Line]:
+    """Runs on one baseline, left to right, as lines (top to bottom)."""
+    lines: list[Line] = []
+    groups: list[list[Run]] = []
+    for run in sorted(runs, key=lambda r: (round(r.bottom, 3), r.left)):
+        if groups and abs(groups[-1][-1].bottom - run.bottom) < SAME_LINE * 2 and run.left >= groups[-1][-1].right - 0.02:
+            groups[-1].append(run)
+        else:
+            groups.append([run])
+    for group in groups:
+        group.sort(key=lambda r: r.left)
+        text = " ".join(r.text for r in group)
+        lead = []
+        for r in group:
+            if not r.bold:
+                break
+            lead.append(r.text)
+        size = max(r.size for r in group)
+        lines.append(Line(number, min(r.top for r in group), group[0].left, text, bold=len(lead) == len(group),
+                          bold_lead=" ".join(lead), size=size, height=max(r.bottom - r.top for r in group)))
+    return lines
+
+
+def find_gutter(runs: list[Run]) -> float | None:
+    """The x of an empty vertical band in the middle third with body text on both sides, if any.
+
+    Header and footer bands are ignored (a running title may span both columns)."""
+    body = [r for r in runs if BAND < r.top < 1 - BAND]
+    if len(body) < 10:
+        return None
+    for x in (0.5, 0.48, 0.52, 0.46, 0.54, 0.44, 0.56, 0.42, 0.58, 0.40, 0.60):
+        if any(r.left < x < r.right for r in body):
+            continue
+        right = sum(r.left >= x for r in body)
+        if right >= 0.25 * len(body) and len(body) - right >= 0.25 * len(body):
+            return x
+    return None
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", text.strip().lower())
+
+
+def remove_furniture(pages: list[list[Line]]) -> list[list[Line]]:
+    """Drop running headers/footers, page numbers and table-of-contents pages."""
+    counts: Counter[str] = Counter()
+    for lines in pages:
+        counts.update({_furniture_key(l.text) for l in lines if l.top < BAND or l.top > 1 - BAND})
+    threshold = max(2, int(FURNITURE_SHARE * len(pages)))
+    furniture = {k for k, n in counts.items() if n >= threshold}
+    cleaned = []
+    for lines in pages:
+        if sum(bool(TOC_LEADER.search(l.text)) for l in lines) > 0.4 * max(len(lines), 1):
+            cleaned.append([])  # a table of contents page
+            continue
+        cleaned.append([l for l in lines if not PAGE_NUMBER.match(l.text)
+                        and not ((l.top < BAND or l.top > 1 - BAND) and _furniture_key(l.text) in furniture)])
+    return cleaned
