@@ -39,11 +39,11 @@ from .ocr import ocr_lines, ocr_unavailable, render_page
 EXTRACTOR_VERSION = "pdf-text-2"  # bump when parsing changes: cached extractions are then redone
 
 ARTICLE = re.compile(r"^ARTICLE\s+([IVXLC]+|\d+)\b\.?\s*(.*)$", re.I)
-SECTION = re.compile(r"^(?:Section\s+)?(\d{1,2}\.\d{1,3}[a-z]?)\.?\s+(\S.*)$")
+SECTION = re.compile(r"^(?:Section\s+)?(\d{1,2}\.\d{1,3}[a-z]?(?:\([a-zA-Z0-9]{1,4}\))*)\.?\s+(\S.*)$")
 QUOTED_DEFINITION = re.compile(r"^[\"“'‘]([^\"”'’]{2,80})[\"”'’](?:\s+or\s+[\"“'‘][^\"”'’]{2,80}[\"”'’])?\s*(?:\([^)]{1,40}\)\s*)?"
                                r"(?:means|shall mean|is defined)\b", re.I)
 CAPS_DEFINITION = re.compile(r"^([A-Z][A-Z0-9 \-/()’',&]{2,70}?)(?::\s*|\.\s+|\s+)(Means\b.*)$")
-SUBSECTION = re.compile(r"^\(([a-z]{1,4}|\d{1,2})\)\s+(\S.*)$")
+SUBSECTION = re.compile(r"^((?:\((?:[a-z]{1,4}|[A-Z]|\d{1,2})\))+)\s+(\S.*)$")
 CAPTION = re.compile(r"^((?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with)(?:\s+(?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with|\(\w+\))){0,9})\.\s+(.*)$")
 QUESTION = re.compile(r"^(?:Question\s+)?((?:[A-Z]\.)?\d{1,2}(?:\.\d{1,3})?)[.)]?\s+(\S.*)$")
 BOX = r"\[\s*[xX✓✔]?\s*\]|☐|☒|☑|✓|✔|□|■"
@@ -135,11 +135,14 @@ def paragraph_starts(lines: list[Line]) -> list[bool]:
     widest = max((l.left + len(l.text) for l in lines), default=0)
     starts = []
     for prev, line in zip([None, *lines], lines):
-        if prev is None or prev.page != line.page or line.top <= prev.top:
+        if prev is None:
             starts.append(True)
             continue
-        gap = line.top - prev.top > 1.45 * pitch
         short = len(prev.text) < 0.6 * widest and not prev.text.rstrip().endswith(("-", ","))
+        if prev.page != line.page or line.top <= prev.top:  # a new page or column: the text may run on
+            starts.append(short or line.bold or bool(line.bold_lead))
+            continue
+        gap = line.top - prev.top > 1.45 * pitch
         starts.append(gap or short or line.bold_lead != "" and not prev.bold)
     return starts
 
@@ -188,19 +191,31 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
     if d:
         return {"number": "", "title": d.group(1).strip(), "parts": [d.group(2)]}
     m = SUBSECTION.match(s)
-    if m:
-        label, rest = f"({m.group(1)})", m.group(2)
-        if line.bold or (line.bold_lead and len(line.bold_lead) > len(label) + 2):
-            caption = line.bold_lead[len(label):].strip() if not line.bold else rest
-            body = rest[len(caption):].strip() if not line.bold else ""
+    if m and para:  # a subsection paragraph: "(a) Caption. Text", "(f)(1) Text"
+        label, rest = m.group(1), m.group(2)
+        if line.bold:
+            return {"number": section + label, "title": rest.rstrip("."), "parts": []}
+        if line.bold_lead and len(line.bold_lead) > len(label) + 2:
+            caption = line.bold_lead[len(label):].strip()
+            body = rest[len(caption):].strip()
             return {"number": section + label, "title": caption.rstrip("."), "parts": [body] if body else []}
         c = CAPTION.match(rest)
         if c and len(c.group(1).split()) <= 8:
             return {"number": section + label, "title": c.group(1), "parts": [c.group(2)]}
-        return None
-    if (line.bold or s.isupper()) and _is_title(s) and not ARTICLE.match(s):
+        return {"number": section + label, "title": "", "parts": [s]}
+    if para and line.bold and len(s) < 100 and not s.endswith((",", ";")) and not ARTICLE.match(s):
+        return {"number": "", "title": s.rstrip(".:"), "parts": []}
+    if para and s.isupper() and _is_title(s) and not ARTICLE.match(s):
         return {"number": "", "title": s.rstrip(".:"), "parts": []}
     return None
+
+
+def _opens_paragraph(current: dict, s: str) -> bool:
+    """A paragraph that starts a new sentence (not a list item after "...the following:")."""
+    if not current["parts"]:
+        return False
+    last = current["parts"][-1].rstrip()
+    return not last.endswith((":", ",", " and", " or", "-")) and (s[:1].isupper() or s[:1] in "\"“'‘(")
 
 
 def parse_bpd(text: PdfText, doc_id: str) -> Document:
@@ -221,6 +236,10 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
             if start["number"] and not start["number"].startswith("("):
                 section = re.sub(r"\(.*$", "", start["number"])
             provisions.append({**start, "page": line.page})
+        elif provisions and para and _opens_paragraph(provisions[-1], s):
+            # a further paragraph of the same section is a provision of its own, under the same heading
+            provisions.append({"number": provisions[-1]["number"], "title": provisions[-1]["title"], "parts": [s],
+                               "page": line.page})
         elif provisions:
             provisions[-1]["parts"].append(s)
     records = []

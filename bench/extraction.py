@@ -1,0 +1,184 @@
+"""Extraction benchmark: render the shared corpus as PDFs in several layouts, extract them
+back, and score per layout what came back.
+
+    python bench/extraction.py [--ocr-pages 12] [--json]
+
+A corpus record counts as found when an extracted record's text matches it with
+normalized similarity >= 0.9 (lower case, punctuation and blanks dropped; difflib
+ratio over the words). Split: a record not found whose text went to two or more extracted records.
+Merged: an extracted record holding two or more whole corpus records. AA: option
+accuracy is the share of found elections whose options come back with the same labels
+and texts; selection accuracy the share of their options whose ticked state is right;
+value accuracy the share of text questions whose typed value comes back.
+
+The OCR rows read an image-only copy of the first --ocr-pages pages (Tesseract takes
+about a second a page on this machine) and score the records rendered on those pages.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from common import corpus_missing, parse_args
+
+from render import render_aa, render_bpd, scan_copy
+
+from crosswalk.extract.pdf import document_from_text, read_text
+
+CORPUS = "corpus/relius-to-ascensus"
+FOUND = 0.9
+
+
+def normalize(text: str) -> str:
+    text = re.sub(r"_{2,}", " ", text.lower())
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+def similarity(a: str, b: str) -> float:
+    """difflib's ratio over the words of two normalized texts (characters would be quadratic in long provisions)."""
+    return difflib.SequenceMatcher(None, a.split(), b.split(), autojunk=False).ratio()
+
+
+def _shingles(words: list[str], n: int = 4) -> set[tuple[str, ...]]:
+    return {tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1))}
+
+
+class Index:
+    """Extracted texts, looked up by shared 4-word shingles before difflib scores the few that share most."""
+
+    def __init__(self, texts: list[str]):
+        self.texts = [normalize(t) for t in texts]
+        self.shingles = [_shingles(t.split()) for t in self.texts]
+        self.by_shingle: dict[tuple, list[int]] = defaultdict(list)
+        for i, shingles in enumerate(self.shingles):
+            for s in shingles:
+                self.by_shingle[s].append(i)
+
+    def overlaps(self, text: str) -> dict[int, int]:
+        votes: dict[int, int] = defaultdict(int)
+        for s in _shingles(normalize(text).split()):
+            for i in self.by_shingle.get(s, ()):
+                votes[i] += 1
+        return votes
+
+    def best(self, text: str, top: int = 3) -> float:
+        target = normalize(text)
+        votes = self.overlaps(text)
+        ranked = sorted(votes, key=votes.get, reverse=True)[:top]
+        return max((similarity(target, self.texts[i]) for i in ranked), default=0.0)
+
+
+def score_records(expected: list[str], extracted: list[str]) -> dict:
+    """Recall, split and merge counts of `expected` texts among `extracted` ones."""
+    index = Index(extracted)
+    found = [index.best(t) >= FOUND for t in expected]
+    owners: dict[int, list[int]] = defaultdict(list)   # extracted record -> corpus records wholly inside it
+    pieces: dict[int, int] = defaultdict(int)          # corpus record -> extracted records holding a part of it
+    for n, text in enumerate(expected):
+        shingles = _shingles(normalize(text).split())
+        for i, votes in index.overlaps(text).items():
+            if votes >= 0.8 * len(shingles):
+                owners[i].append(n)
+            if votes >= 3 and votes >= 0.5 * len(index.shingles[i]):
+                pieces[n] += 1
+    merged = sum(len(v) >= 2 for v in owners.values())
+    split = sum(1 for n, ok in enumerate(found) if not ok and pieces[n] >= 2)
+    return {"records": len(expected), "extracted": len(extracted), "recall": sum(found) / max(len(expected), 1),
+            "split": split, "merged": merged, "found": found}
+
+
+def bpd_row(records: list[dict], pdf: Path, pages: int | None) -> dict:
+    started = time.perf_counter()
+    text = read_text(pdf)
+    doc = document_from_text(text, "bpd")
+    seconds = time.perf_counter() - started
+    extracted = [p.text for p in doc.provisions]
+    result = score_records([r["provision_text"] for r in records], extracted)
+    result.pop("found")
+    return {**result, "pages": len(text.pages), "pages_per_s": len(text.pages) / seconds,
+            "paths": sorted(set(text.page_paths))}
+
+
+def aa_row(records: list[dict], truth, pdf: Path) -> dict:
+    started = time.perf_counter()
+    text = read_text(pdf)
+    doc = document_from_text(text, "aa")
+    seconds = time.perf_counter() - started
+    questions = [e.question_text for e in doc.elections]
+    result = score_records([r["question_text"] for r in records], questions)
+    index = Index(questions)
+    options_ok = selection_ok = selection_n = values_ok = values_n = found = 0
+    for r, ok in zip(records, result.pop("found")):
+        if not ok:
+            continue
+        found += 1
+        target = normalize(r["question_text"])
+        votes = index.overlaps(r["question_text"])
+        e = doc.elections[max(votes, key=lambda i: similarity(target, index.texts[i]))]
+        want = r.get("options") or []
+        if not want:
+            values_n += 1
+            values_ok += (e.selected_value or "") == truth.values.get(r["id"], "") or \
+                         (truth.values.get(r["id"], "") == "" and e.selected_value is None)
+            options_ok += not e.options
+            continue
+        same = len(e.options) == len(want) and all(
+            similarity(normalize(o["option_text"]), normalize(g.text)) >= FOUND
+            for o, g in zip(want, e.options))
+        options_ok += same
+        if same:
+            states = truth.selected[r["id"]]
+            selection_n += len(states)
+            selection_ok += sum(bool(g.is_selected) == s for g, s in zip(e.options, states))
+    return {**result, "option_accuracy": options_ok / max(found, 1),
+            "selection_accuracy": selection_ok / max(selection_n, 1), "value_accuracy": values_ok / max(values_n, 1),
+            "pages": len(text.pages), "pages_per_s": len(text.pages) / seconds, "paths": sorted(set(text.page_paths))}
+
+
+def main() -> None:
+    args = parse_args(__doc__, ("--ocr-pages", {"type": int, "default": 12, "help": "pages of each image-only copy to OCR"}))
+    if corpus_missing(args.shared):
+        return
+    corpus = args.shared / CORPUS
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        for name in ("source_bpd", "target_bpd"):
+            doc = json.loads((corpus / f"{name}.json").read_text())
+            for layout in ("single", "two-column", "inline"):
+                pdf = out / f"{name}-{layout}.pdf"
+                truth = render_bpd(doc, pdf, layout)
+                rows.append({"document": name, "layout": layout, **bpd_row(doc["records"], pdf, None)})
+                if layout == "single" and args.ocr_pages:
+                    scan = out / f"{name}-scan.pdf"
+                    scan_copy(pdf, scan, args.ocr_pages)
+                    shown = [r for r in doc["records"] if truth.pages[r["id"]] < args.ocr_pages]  # last page may be cut
+                    rows.append({"document": name, "layout": f"scan ({args.ocr_pages} p., OCR)",
+                                 **bpd_row(shown, scan, args.ocr_pages)})
+        for name in ("source_aa", "target_aa"):
+            doc = json.loads((corpus / f"{name}.json").read_text())
+            for layout in ("glyphs", "drawn", "form"):
+                pdf = out / f"{name}-{layout}.pdf"
+                truth = render_aa(doc, pdf, layout)
+                rows.append({"document": name, "layout": layout, **aa_row(doc["records"], truth, pdf)})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    print(f"{'document':<11} {'layout':<20} {'records':>7} {'got':>5} {'recall':>7} {'split':>5} {'merged':>6} "
+          f"{'options':>7} {'ticks':>6} {'values':>6} {'pages':>5} {'pages/s':>8}  paths")
+    for r in rows:
+        aa = "option_accuracy" in r
+        extra = (f"{r['option_accuracy']:>7.3f} {r['selection_accuracy']:>6.3f} {r['value_accuracy']:>6.3f}" if aa
+                 else f"{'':>7} {'':>6} {'':>6}")
+        print(f"{r['document']:<11} {r['layout']:<20} {r['records']:>7} {r['extracted']:>5} {r['recall']:>7.3f} "
+              f"{r['split']:>5} {r['merged']:>6} {extra} {r['pages']:>5} {r['pages_per_s']:>8.1f}  {','.join(r['paths'])}")
+
+
+if __name__ == "__main__":
+    main()
