@@ -9,7 +9,9 @@ ratio over the words). Split: a record not found whose text went to two or more 
 Merged: an extracted record holding two or more whole corpus records. AA: option
 accuracy is the share of found elections whose options come back with the same labels
 and texts; selection accuracy the share of their options whose ticked state is right;
-value accuracy the share of text questions whose typed value comes back.
+value accuracy the share of text questions whose typed value comes back. AA records
+that are options the earlier extraction split out as questions ("m. Other: ____") are
+drawn as options and count as found when they come back as an option.
 
 The OCR rows read an image-only copy of the first --ocr-pages pages (Tesseract takes
 about a second a page on this machine) and score the records rendered on those pages.
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from common import corpus_missing, parse_args
 
-from render import render_aa, render_bpd, scan_copy
+from render import is_option_like, option_label, render_aa, render_bpd, scan_copy
 
 from crosswalk.extract.pdf import document_from_text, read_text
 
@@ -105,37 +107,52 @@ def bpd_row(records: list[dict], pdf: Path, pages: int | None) -> dict:
             "paths": sorted(set(text.page_paths))}
 
 
+def _instance(doc, index: Index, votes: dict[int, int], record: dict, truth):
+    """The extracted election a found record came back as: among the near-identical texts
+    (the target AA repeats questions in an attachment), the one on the page it was drawn on."""
+    target = normalize(record["question_text"])
+    scored = [(similarity(target, index.texts[i]), i) for i in votes]
+    best = max(s for s, _ in scored)
+    near = [i for s, i in scored if s >= min(best, FOUND)]
+    page = truth.pages[record["id"]]
+    return doc.elections[min(near, key=lambda i: (abs((doc.elections[i].page or 0) - page), -similarity(target, index.texts[i])))]
+
+
 def aa_row(records: list[dict], truth, pdf: Path) -> dict:
     started = time.perf_counter()
     text = read_text(pdf)
     doc = document_from_text(text, "aa")
     seconds = time.perf_counter() - started
     questions = [e.question_text for e in doc.elections]
-    result = score_records([r["question_text"] for r in records], questions)
+    real = [r for r in records if not is_option_like(r)]
+    result = score_records([r["question_text"] for r in real], questions)
+    # a record that is an option split out as a question is found when it comes back as an option
+    options = Index([o.text for e in doc.elections for o in e.options])
+    split_out = [r for r in records if is_option_like(r)]
+    found_options = sum(options.best(option_label(r)[1]) >= FOUND for r in split_out)
     index = Index(questions)
     options_ok = selection_ok = selection_n = values_ok = values_n = found = 0
-    for r, ok in zip(records, result.pop("found")):
+    for r, ok in zip(real, result.pop("found")):
         if not ok:
             continue
         found += 1
-        target = normalize(r["question_text"])
         votes = index.overlaps(r["question_text"])
-        e = doc.elections[max(votes, key=lambda i: similarity(target, index.texts[i]))]
+        e = _instance(doc, index, votes, r, truth)
         want = r.get("options") or []
         if not want:
             values_n += 1
-            values_ok += (e.selected_value or "") == truth.values.get(r["id"], "") or \
-                         (truth.values.get(r["id"], "") == "" and e.selected_value is None)
+            values_ok += (e.selected_value or "") == truth.values.get(r["id"], "")
             options_ok += not e.options
             continue
         same = len(e.options) == len(want) and all(
-            similarity(normalize(o["option_text"]), normalize(g.text)) >= FOUND
-            for o, g in zip(want, e.options))
+            similarity(normalize(o["option_text"]), normalize(g.text)) >= FOUND for o, g in zip(want, e.options))
         options_ok += same
         if same:
             states = truth.selected[r["id"]]
             selection_n += len(states)
             selection_ok += sum(bool(g.is_selected) == s for g, s in zip(e.options, states))
+    result["recall"] = (result["recall"] * len(real) + found_options) / max(len(records), 1)
+    result["records"] = len(records)
     return {**result, "option_accuracy": options_ok / max(found, 1),
             "selection_accuracy": selection_ok / max(selection_n, 1), "value_accuracy": values_ok / max(values_n, 1),
             "pages": len(text.pages), "pages_per_s": len(text.pages) / seconds, "paths": sorted(set(text.page_paths))}

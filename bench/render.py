@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,14 +165,41 @@ def _box(c: Canvas, x: float, y: float, ticked: bool, size: float = 8.0) -> None
         c.line(x + 1.5, y + size - 2.5, x + size - 1.5, y + 0.5)
 
 
+OPTION_LIKE = re.compile(r"^\(?([a-z]{1,2})[.)]\s+(.*)$|^\(?(\d{1,2})[.)]\s*\[\s*[xX]?\s*\]\s*(.*)$", re.S)
+
+
+def option_label(record: dict) -> tuple[str, str] | None:
+    """(label, text) of a corpus "question" that is really an option the earlier extraction split out
+    ("m. Other: ____", or numbered just "w"), else None."""
+    m = OPTION_LIKE.match(record["question_text"].strip())
+    if m:
+        return (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    if re.fullmatch(r"[a-z]{1,2}", record["question_number"].strip()):
+        return record["question_number"].strip(), record["question_text"].strip()
+    return None
+
+
+def is_option_like(record: dict) -> bool:
+    return option_label(record) is not None
+
+
 def render_aa(doc: dict, path: Path, layout: str) -> Truth:
-    """The corpus AA's elections as a PDF in `layout` (glyphs, drawn, form), ticking some options."""
+    """The corpus AA's elections as a PDF in `layout` (glyphs, drawn, form), ticking some options.
+
+    A record that is an option split out as a question is drawn as what it is on paper: an
+    option line of the question before it."""
     f = Flow(path, f"{doc.get('vendor', '')} Adoption Agreement", 1, 10.0, "Helvetica", "Helvetica-Bold")
-    glyph_font = "DejaVu" if HAVE_DEJAVU else "Helvetica"
-    on, off = ("☒", "☐") if HAVE_DEJAVU else ("[X]", "[ ]")
     truth = Truth()
     context = None
     for r in doc["records"]:
+        question = r["question_text"].strip()
+        if is_option_like(r):  # its own options are nested under it: "(1) [ ] All Contributions"
+            label, text = option_label(r)
+            truth.pages[r["id"]] = f.page
+            _option_line(f, layout, label, text, False, r["id"])
+            for n, o in enumerate(r.get("options") or [], 1):
+                _option_line(f, layout, f"({n})", o["option_text"].strip(), False, f"{r['id']}_{n}", indent=36)
+            continue
         if r.get("section_context") and r["section_context"] != context:
             context = r["section_context"]
             f.gap(1.0)
@@ -180,46 +208,54 @@ def render_aa(doc: dict, path: Path, layout: str) -> Truth:
         f.gap()
         f.need(3 * f.lead)
         truth.pages[r["id"]] = f.page
-        question = r["question_text"].strip()
+        # a question whose text already starts with its number is not numbered twice
+        number = r["question_number"].strip()
+        number = "" if re.match(r"^[A-Z]?\.?\d", question) or question.startswith(number + ".") else number
         options = r.get("options") or []
         if not options:
             value = f"Value {r['id'][-3:]}" if _chance(r["id"], "value") < 0.5 else ""
             truth.values[r["id"]] = value
-            blank = "" if "___" in question else " ________"
             if layout == "form":  # the blank is a text field on the line below the question
-                f.para([("Helvetica-Bold", r["question_number"]), ("Helvetica", question.replace("______", "").strip())])
+                f.para([("Helvetica-Bold", number), ("Helvetica", question.replace("______", "").strip())])
                 f.need(f.lead)
                 f.c.acroForm.textfield(name=f"t_{r['id']}", value=value, x=f.x(18), y=f.y - 3, width=220,
                                        height=f.lead, borderWidth=0, fontSize=8, fontName="Helvetica")
                 f.y -= f.lead
             else:
                 filled = question.replace("______", f"__{value}__", 1) if value and "___" in question else question
-                tail = f" __{value}__" if value and "___" not in question else blank
-                f.para([("Helvetica-Bold", r["question_number"]), ("Helvetica", filled + tail)])
+                tail = f" __{value}__" if value and "___" not in question else ("" if "___" in question else " ________")
+                f.para([("Helvetica-Bold", number), ("Helvetica", filled + tail)])
             continue
-        f.para([("Helvetica-Bold", r["question_number"]), ("Helvetica", question)])
+        f.para([("Helvetica-Bold", number), ("Helvetica", question)])
         multi = r["kind"] == "multi_select"
         pick = int(_chance(r["id"], "pick") * len(options))
         states = [(_chance(f"{r['id']}-{i}", "multi") < 0.3) if multi else (i == pick and _chance(r["id"], "any") < 0.6)
                   for i in range(len(options))]
         truth.selected[r["id"]] = states
         for o, state in zip(options, states):
-            label, text = o["label"], o["option_text"].strip()
-            if layout == "glyphs":
-                f.para([("Helvetica", f"{label}."), (glyph_font, on if state else off), ("Helvetica", text)], indent=18)
-            else:
-                f.need(f.lead)
-                top = f.y
-                f.para([("Helvetica", f"{label}.")], indent=18)
-                f.y = top  # the box and text share the label's line
-                if layout == "drawn":
-                    _box(f.c, f.x(32), top, state)
-                else:
-                    f.c.acroForm.checkbox(name=f"c_{o.get('option_id') or r['id']}_{label}", checked=state,
-                                          x=f.x(32), y=top - 1, size=8, borderWidth=0.5, buttonStyle="cross")
-                f.para([("Helvetica", text)], indent=46)
+            _option_line(f, layout, o["label"], o["option_text"].strip(), state, f"{r['id']}_{o['label']}")
     f.save()
     return truth
+
+
+def _option_line(f: Flow, layout: str, label: str, text: str, state: bool, name: str, indent: float = 18) -> None:
+    """One option: label, checkbox (glyph, drawn or form field) and text."""
+    label = label if label.startswith("(") else f"{label}."
+    if layout == "glyphs":
+        glyph_font = "DejaVu" if HAVE_DEJAVU else "Helvetica"
+        on, off = ("☒", "☐") if HAVE_DEJAVU else ("[X]", "[ ]")
+        f.para([("Helvetica", label), (glyph_font, on if state else off), ("Helvetica", text)], indent=indent)
+        return
+    f.need(f.lead)
+    top = f.y
+    f.para([("Helvetica", label)], indent=indent)
+    f.y = top  # the box and the text share the label's line
+    if layout == "drawn":
+        _box(f.c, f.x(indent + 14), top, state)
+    else:
+        f.c.acroForm.checkbox(name=f"c_{name}", checked=state, x=f.x(indent + 14), y=top - 1, size=8, borderWidth=0.5,
+                              buttonStyle="cross")
+    f.para([("Helvetica", text)], indent=indent + 28)
 
 
 def scan_copy(src: Path, dst: Path, pages: int | None = None, dpi: int = 200) -> None:

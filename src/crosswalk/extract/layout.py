@@ -170,8 +170,10 @@ def join_runs(runs: list[Run], number: int) -> list[Line]:
     """Runs on one baseline, left to right, as lines (top to bottom)."""
     lines: list[Line] = []
     groups: list[list[Run]] = []
-    for run in sorted(runs, key=lambda r: (round(r.bottom, 3), r.left)):
-        if groups and abs(groups[-1][-1].bottom - run.bottom) < SAME_LINE * 2 and run.left >= groups[-1][-1].right - 0.02:
+    # runs whose vertical middles lie close are one line, whatever their fonts (a ☐ glyph sits lower than text)
+    middle = lambda r: (r.top + r.bottom) / 2
+    for run in sorted(runs, key=middle):
+        if groups and abs(middle(groups[-1][0]) - middle(run)) < SAME_LINE * 1.5:
             groups[-1].append(run)
         else:
             groups.append([run])

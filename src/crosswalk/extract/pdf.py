@@ -43,16 +43,15 @@ SECTION = re.compile(r"^(?:Section\s+)?(\d{1,2}\.\d{1,3}[a-z]?(?:\([a-zA-Z0-9]{1
 QUOTED_DEFINITION = re.compile(r"^[\"“'‘]([^\"”'’]{2,80})[\"”'’](?:\s+or\s+[\"“'‘][^\"”'’]{2,80}[\"”'’])?\s*(?:\([^)]{1,40}\)\s*)?"
                                r"(?:means|shall mean|is defined)\b", re.I)
 CAPS_DEFINITION = re.compile(r"^([A-Z][A-Z0-9 \-/()’',&]{2,70}?)(?::\s*|\.\s+|\s+)(Means\b.*)$")
-SUBSECTION = re.compile(r"^((?:\((?:[a-z]{1,4}|[A-Z]|\d{1,2})\))+)\s+(\S.*)$")
+SUBSECTION = re.compile(r"^((?:\((?:[a-z]{1,4}|[A-Z]|\d{1,2})\))+|(?:[ivx]{1,5}|[a-zA-Z]|\d{1,2})[.)])\s+(\S.*)$")
 CAPTION = re.compile(r"^((?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with)(?:\s+(?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with|\(\w+\))){0,9})\.\s+(.*)$")
-QUESTION = re.compile(r"^(?:Question\s+)?((?:[A-Z]\.)?\d{1,2}(?:\.\d{1,3})?)[.)]?\s+(\S.*)$")
+QUESTION = re.compile(r"^(?:Question\s+)?((?:[A-Z]\.)?\d{1,2}(?:\.\d{1,3})?(?:\.[A-Z])?|[A-Z](?=\.))[.)]?\s+(\S.*)$")
 BOX = r"\[\s*[xX✓✔]?\s*\]|☐|☒|☑|✓|✔|□|■"
 OPTION = re.compile(rf"^\(?([a-z]|\d{{1,2}})[.)]\s*({BOX})?\s*(.*)$")
 BOX_FIRST = re.compile(rf"^({BOX})\s*(?:\(?([a-z]|\d{{1,2}})[.)]\s+)?(.*)$")
 NESTED = re.compile(rf"^(?:\((\d{{1,2}}|[ivx]{{1,4}})\)|(\d{{1,2}}|[ivx]{{1,4}})\.)\s*({BOX})?\s*(.*)$")
 SELECTED = {"[x]", "[X]", "☒", "☑", "✓", "✔", "[✓]", "[✔]", "■"}
 BLANK = re.compile(r"_{2,}([^_\n]*?)_{2,}|_{3,}")
-CONTEXT = re.compile(r"^[A-Z][A-Z0-9 ,&\-–/()':.]{3,90}$")
 
 
 @dataclass
@@ -280,14 +279,29 @@ def _option_start(s: str, question: dict) -> dict | None:
 
 def _nested_start(s: str, line: Line, question: dict) -> dict | None:
     """A sub-option under the current option: "(1) [ ] text" or "i. [X] text", set deeper than its parent."""
-    if not question["options"]:
+    parents = [o for o in question["options"] if "." not in o["label"]]
+    if not parents:
         return None
-    parent = question["options"][-1]
+    parent = parents[-1]
     m = NESTED.match(s)
     if m and m.group(3) and line.left > parent["left"] + 0.01:
         return {"label": f"{parent['label']}.{m.group(1) or m.group(2)}", "box": m.group(3), "parts": [m.group(4)],
                 "children": []}
     return None
+
+
+def _opens_question(m: re.Match) -> bool:
+    """A numbered line that is a question: its text starts a sentence ("1.01 Name of ...", "B. Vesting"),
+    or a dotted number leads it ("4.01 a discretionary ..."); "12 months of ..." is not one."""
+    number, rest = m.group(1), m.group(2)
+    return rest[:1].isupper() or rest[:1] in "\"“([" or ("." in number and number[0].isdigit() and rest[:1].isalpha())
+
+
+def _is_context(s: str, line: Line) -> bool:
+    """A section heading between questions: a short line in capitals (or bold), no blank to fill."""
+    letters = [c for c in s if c.isalpha()]
+    return (len(s) <= 100 and len(letters) >= 4 and not BLANK.search(s)
+            and (s.upper() == s or line.bold and _is_title(s)))
 
 
 def parse_aa(text: PdfText, doc_id: str) -> Document:
@@ -305,10 +319,10 @@ def parse_aa(text: PdfText, doc_id: str) -> Document:
             current["options"].append({**nested, "left": line.left})
         elif option and not (question and not option["box"] and "." in question.group(1)):
             current["options"].append({**option, "left": line.left})
-        elif question and (question.group(2)[:1].isupper() or question.group(2)[:1] in "\"“(["):
+        elif question and _opens_question(question):
             questions.append({"number": question.group(1), "parts": [question.group(2)], "options": [],
                               "context": context, "page": line.page})
-        elif para and CONTEXT.match(s) and not BLANK.search(s):
+        elif para and _is_context(s, line):
             context = s.title()
         elif current:
             target = current["options"][-1] if current["options"] else current
