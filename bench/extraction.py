@@ -108,14 +108,21 @@ def bpd_row(records: list[dict], pdf: Path, pages: int | None) -> dict:
 
 
 def _instance(doc, index: Index, votes: dict[int, int], record: dict, truth):
-    """The extracted election a found record came back as: among the near-identical texts
-    (the target AA repeats questions in an attachment), the one on the page it was drawn on."""
+    """The extracted election a found record came back as. The target AA repeats questions in an
+    attachment: among the near-identical texts, the one drawn on the same page whose options agree best."""
     target = normalize(record["question_text"])
     scored = [(similarity(target, index.texts[i]), i) for i in votes]
     best = max(s for s, _ in scored)
     near = [i for s, i in scored if s >= min(best, FOUND)]
     page = truth.pages[record["id"]]
-    return doc.elections[min(near, key=lambda i: (abs((doc.elections[i].page or 0) - page), -similarity(target, index.texts[i])))]
+    want = [normalize(o["option_text"]) for o in record.get("options") or []]
+
+    def agreement(i: int) -> float:
+        got = [normalize(o.text) for o in doc.elections[i].options]
+        return sum(similarity(a, b) for a, b in zip(want, got)) / max(len(want), 1)
+
+    return doc.elections[min(near, key=lambda i: (abs((doc.elections[i].page or 0) - page), -agreement(i),
+                                                  -similarity(target, index.texts[i])))]
 
 
 def aa_row(records: list[dict], truth, pdf: Path) -> dict:
@@ -131,6 +138,14 @@ def aa_row(records: list[dict], truth, pdf: Path) -> dict:
     split_out = [r for r in records if is_option_like(r)]
     found_options = sum(options.best(option_label(r)[1]) >= FOUND for r in split_out)
     index = Index(questions)
+    # options split out as questions are drawn under the question before them: that one then has them too
+    extra: dict[str, int] = defaultdict(int)
+    owner = None
+    for r in records:
+        if not is_option_like(r):
+            owner = r["id"]
+        elif owner:
+            extra[owner] += 1 + len(r.get("options") or [])
     options_ok = selection_ok = selection_n = values_ok = values_n = found = 0
     for r, ok in zip(real, result.pop("found")):
         if not ok:
@@ -142,9 +157,9 @@ def aa_row(records: list[dict], truth, pdf: Path) -> dict:
         if not want:
             values_n += 1
             values_ok += (e.selected_value or "") == truth.values.get(r["id"], "")
-            options_ok += not e.options
+            options_ok += len(e.options) == extra[r["id"]]
             continue
-        same = len(e.options) == len(want) and all(
+        same = len(e.options) == len(want) + extra[r["id"]] and all(
             similarity(normalize(o["option_text"]), normalize(g.text)) >= FOUND for o, g in zip(want, e.options))
         options_ok += same
         if same:

@@ -216,7 +216,7 @@ def render_aa(doc: dict, path: Path, layout: str) -> Truth:
             value = f"Value {r['id'][-3:]}" if _chance(r["id"], "value") < 0.5 else ""
             truth.values[r["id"]] = value
             if layout == "form":  # the blank is a text field on the line below the question
-                f.para([("Helvetica-Bold", number), ("Helvetica", question.replace("______", "").strip())])
+                f.para([("Helvetica-Bold", number), ("Helvetica", re.sub(r"\s*_{3,}", "", question).strip())])
                 f.need(f.lead)
                 f.c.acroForm.textfield(name=f"t_{r['id']}", value=value, x=f.x(18), y=f.y - 3, width=220,
                                        height=f.lead, borderWidth=0, fontSize=8, fontName="Helvetica")
