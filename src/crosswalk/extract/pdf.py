@@ -34,9 +34,10 @@ from ..errors import InputError
 from ..fingerprint import AA_PLACEHOLDER
 from ..models import Document, Election, ElectionOption, FillIn, Provision
 from .layout import Line, page_lines, remove_furniture
-from .ocr import ocr_lines, ocr_unavailable, render_page
+from .ocr import ocr_pages, ocr_unavailable, render_page
 
 EXTRACTOR_VERSION = "pdf-text-2"  # bump when parsing changes: cached extractions are then redone
+OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 
 ARTICLE = re.compile(r"^ARTICLE\s+([IVXLC]+|\d+)\b\.?\s*(.*)$", re.I)
 SECTION = re.compile(r"^(?:Section\s+)?(\d{1,2}\.\d{1,3}[a-z]?(?:\([a-zA-Z0-9]{1,4}\))*)\.?\s+(\S.*)$")
@@ -91,36 +92,46 @@ def read_text(path: Path, password: str | None = None, ocr: bool = True) -> PdfT
     pdf = open_pdf(path, password)
     pages: list[list[Line]] = []
     paths: list[str] = []
+    scans: dict[int, object] = {}  # page index -> rendered image, OCR'd a few at a time to bound memory
     try:
         for n in range(len(pdf)):
-            lines, how = _read_page(pdf, n, ocr)
+            lines, how, image = _read_page(pdf, n, ocr)
             pages.append(lines)
             paths.append(how)
+            if image is not None:
+                scans[n] = image
+            if len(scans) >= OCR_BATCH or (scans and n == len(pdf) - 1):
+                _apply_ocr(scans, pages, paths)
+                scans = {}
     finally:
         pdf.close()
     return PdfText(path, remove_furniture(pages), paths)
 
 
-def _read_page(pdf, n: int, ocr: bool) -> tuple[list[Line], str]:
+def _apply_ocr(scans: dict[int, object], pages: list[list[Line]], paths: list[str]) -> None:
+    for n, result in ocr_pages(scans).items():
+        if isinstance(result, Exception):
+            paths[n] = f"failed: OCR error ({type(result).__name__}: {str(result)[:120]})"
+        else:
+            pages[n], paths[n] = result, "ocr"
+
+
+def _read_page(pdf, n: int, ocr: bool) -> tuple[list[Line], str, object | None]:
+    """The page's text-layer lines and path; its image too when it has no text and OCR will read it."""
     try:
         page = pdf[n]
     except Exception as exc:  # one bad page must not lose the others
-        return [], f"failed: cannot load the page ({type(exc).__name__})"
+        return [], f"failed: cannot load the page ({type(exc).__name__})", None
     try:
         lines = page_lines(pdf, page, n + 1)
         if any(l.text.strip("[]X _") for l in lines):
-            return lines, "text"
-        if not ocr:
-            return lines, "no text layer"
-        reason = ocr_unavailable()
+            return lines, "text", None
+        reason = "not asked for" if not ocr else ocr_unavailable()
         if reason:
-            return lines, f"no text layer: {reason}"
-        try:
-            return ocr_lines(render_page(page), n + 1), "ocr"
-        except Exception as exc:
-            return lines, f"failed: OCR error ({type(exc).__name__}: {str(exc)[:120]})"
+            return lines, f"no text layer: {reason}", None
+        return lines, "ocr pending", render_page(page)
     except Exception as exc:
-        return [], f"failed: {type(exc).__name__}: {str(exc)[:120]}"
+        return [], f"failed: {type(exc).__name__}: {str(exc)[:120]}", None
     finally:
         page.close()
 
