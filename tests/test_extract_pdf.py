@@ -109,3 +109,241 @@ def test_extraction_is_cached_by_file_hash(tmp_path):
         assert again == first and store.count("extraction") == 1
         shutil.copy(PDFS / "target_bpd.pdf", copy)  # other bytes: extracted anew
         assert load_document(copy, store=store) != first and store.count("extraction") == 2
+
+
+# ---------------------------------------------------------------- layouts vendors use
+
+def _canvas(path):
+    from reportlab.lib.pagesizes import LETTER
+    from reportlab.pdfgen.canvas import Canvas
+
+    return Canvas(str(path), pagesize=LETTER, invariant=1), LETTER
+
+
+def test_drawn_checkboxes_and_their_ticks_are_read(tmp_path):
+    """Boxes drawn as vector squares, ticked with two strokes or an 'X' typed inside."""
+    c, (w, h) = _canvas(tmp_path / "drawn.pdf")
+    y = h - 100
+    c.setFont("Helvetica", 10)
+    c.drawString(72, y, "2.01 Entry Date (select one):")
+    for label, text, tick in (("a", "Monthly", None), ("b", "Quarterly", "strokes"), ("c", "Semi-annually", None),
+                              ("d", "Annually", "glyph")):
+        y -= 16
+        c.drawString(90, y, f"{label}.")
+        c.rect(104, y - 1, 8, 8)
+        if tick == "strokes":
+            c.line(105.5, y + 0.5, 110.5, y + 5.5)
+            c.line(105.5, y + 5.5, 110.5, y + 0.5)
+        elif tick == "glyph":
+            c.drawString(105.5, y + 0.5, "X")
+        c.drawString(118, y, text)
+    c.save()
+    e = load_document(tmp_path / "drawn.pdf", ).elections[0]
+    assert [o.label for o in e.options] == ["a", "b", "c", "d"]
+    assert [o.text for o in e.options] == ["Monthly", "Quarterly", "Semi-annually", "Annually"]
+    assert [o.is_selected for o in e.options] == [False, True, False, True]
+
+
+def test_acroform_answers_are_read():
+    """The filled source AA as a PDF form: checkbox states and text-field values, as in its JSON."""
+    doc = load_document(PDFS / "source_aa_form.pdf")
+    ref = json.loads((EXAMPLES / "source_aa_filled.json").read_text())["elections"]
+    assert len(doc.elections) == len(ref)
+    for r, e in zip(ref, doc.elections):
+        assert e.selected_value == r["selected_value"], r["question_number"]
+        for ro, eo in zip(r["options"], e.options):
+            assert eo.is_selected == bool(ro["is_selected"])
+            assert [f.value for f in eo.fill_ins] == [f["value"] for f in ro["fill_ins"]]
+
+
+def test_two_columns_are_read_left_column_first(tmp_path):
+    c, (w, h) = _canvas(tmp_path / "two.pdf")
+    for col, x in ((0, 60), (1, 320)):
+        y = h - 80
+        for n in range(3):
+            section = f"{col + 1}.0{n + 1}"
+            c.setFont("Times-Bold", 10)
+            c.drawString(x, y, f"{section} Heading {section}")
+            c.setFont("Times-Roman", 10)
+            for k in range(4):
+                y -= 13
+                c.drawString(x, y, f"text of {section} line {k} goes on here and on")
+            y -= 24
+    c.save()
+    doc = load_document(tmp_path / "two.pdf")
+    assert [p.section_number for p in doc.provisions] == ["1.01", "1.02", "1.03", "2.01", "2.02", "2.03"]
+    assert all(f"text of {p.section_number} line 3" in p.text and p.text.count("text of") == 4 for p in doc.provisions)
+
+
+def test_bpd_segments_run_in_definitions_and_subsections(tmp_path):
+    """`1.78 "Term" means`, `TERM: Means`, bold "(a) Caption." lead-ins; a page break inside a
+    paragraph does not split it; a list after a colon stays with its paragraph."""
+    c, (w, h) = _canvas(tmp_path / "inline.pdf")
+    y = h - 80
+
+    def line(parts, gap=0):
+        nonlocal y
+        y -= 14 + gap
+        x = 72
+        for font, text in parts:
+            c.setFont(font, 10)
+            c.drawString(x, y, text)
+            x += c.stringWidth(text + " ", font, 10)
+
+    line([("Times-Bold", "1.78"), ("Times-Roman", "\"Taxable Wage Base\" means the contribution and benefit base.")])
+    line([("Times-Bold", "KEY EMPLOYEE:"), ("Times-Roman", "Means any Employee who is a key employee.")], gap=8)
+    line([("Times-Bold", "3.04 Vesting")], gap=8)
+    line([("Times-Bold", "(a) Schedule."), ("Times-Roman", "A Participant vests under the schedule")], gap=8)
+    line([("Times-Roman", "elected in the Adoption Agreement, which applies to the following:")])
+    line([("Times-Roman", "(1) matching contributions; and")])
+    line([("Times-Bold", "(b) Breaks."), ("Times-Roman", "Breaks in Service are counted as the Plan provides for")], gap=8)
+    c.showPage()
+    y = h - 80
+    line([("Times-Roman", "every Participant who returns.")])
+    c.save()
+    doc = load_document(tmp_path / "inline.pdf")
+    got = [(p.section_number, p.title, p.text) for p in doc.provisions]
+    assert got[0] == ("1.78", "Taxable Wage Base", "\"Taxable Wage Base\" means the contribution and benefit base.")
+    assert got[1] == ("", "KEY EMPLOYEE", "Means any Employee who is a key employee.")
+    assert got[2][:2] == ("3.04(a)", "Schedule") and got[2][2].endswith("the following: (1) matching contributions; and")
+    assert got[3] == ("3.04(b)", "Breaks", "Breaks in Service are counted as the Plan provides for every Participant who returns.")
+    assert len(got) == 4
+    assert "Adoption Agreement" in " ".join(doc.provisions[2].election_refs)
+
+
+def test_nested_options_and_box_before_label(tmp_path):
+    c, (w, h) = _canvas(tmp_path / "nested.pdf")
+    c.setFont("Helvetica", 10)
+    rows = [(72, "B.01 Vesting schedule (select one):"), (90, "☐ a. 100% immediately"),
+            (90, "[X] b. Graded, for:"), (110, "(1) [X] Matching Contributions"), (110, "(2) [ ] Nonelective Contributions"),
+            (90, "[ ] c. Cliff")]
+    y = h - 80
+    for x, text in rows:
+        if "☐" in text:
+            text = text.replace("☐", "[ ]")  # the standard fonts have no ballot box; the glyph is tested below
+        c.drawString(x, y, text)
+        y -= 15
+    c.save()
+    e = load_document(tmp_path / "nested.pdf").elections[0]
+    assert e.question_number == "B.01"
+    assert [(o.label, o.is_selected) for o in e.options] == [("a", False), ("b", True), ("b.1", True), ("b.2", False),
+                                                             ("c", False)]
+
+
+def test_ballot_box_glyphs(tmp_path):
+    from pathlib import Path
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not font.is_file():
+        pytest.skip("DejaVu Sans (Debian fonts-dejavu-core) not installed: no font with ☐/☒ to draw them")
+    pdfmetrics.registerFont(TTFont("DejaVuTest", str(font)))
+    c, (w, h) = _canvas(tmp_path / "glyphs.pdf")
+    c.setFont("DejaVuTest", 10)
+    for n, text in enumerate(["1.01 Plan Year (select one):", "a. ☐ Calendar year", "b. ☒ Fiscal year", "c. ☑ Other"]):
+        c.drawString(72 if n == 0 else 90, h - 80 - 15 * n, text)
+    c.save()
+    e = load_document(tmp_path / "glyphs.pdf").elections[0]
+    assert [(o.label, o.text, o.is_selected) for o in e.options] == [
+        ("a", "Calendar year", False), ("b", "Fiscal year", True), ("c", "Other", True)]
+
+
+# ---------------------------------------------------------------- scans: OCR
+
+def _need_ocr():
+    from crosswalk.extract.ocr import ocr_unavailable
+
+    reason = ocr_unavailable()
+    if reason:
+        pytest.skip(reason)
+
+
+def test_a_scanned_page_is_read_by_ocr():
+    _need_ocr()
+    doc = load_document(PDFS / "source_bpd_scanned.pdf")
+    assert doc.page_paths == ("text", "ocr", "text", "text")
+    ref = json.loads((EXAMPLES / "source_bpd.json").read_text())["provisions"]
+    assert _recall([r["text"] for r in ref], [p.text for p in doc.provisions]) >= 0.95
+    assert any(p.page == 2 for p in doc.provisions)
+
+
+def test_a_page_that_fails_ocr_is_recorded_and_the_others_kept(monkeypatch, tmp_path):
+    """Tesseract without its language data fails on the page: the failure is named, the rest kept."""
+    _need_ocr()
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))  # no eng.traineddata there
+    doc = load_document(PDFS / "source_bpd_scanned.pdf")
+    assert doc.page_paths[0] == "text" and doc.page_paths[1].startswith("failed: OCR error")
+    assert doc.provisions and all(p.page != 2 for p in doc.provisions)
+
+
+def test_without_tesseract_a_scan_is_reported_not_fatal(monkeypatch):
+    from crosswalk.extract import ocr
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    ocr.ocr_unavailable.cache_clear()
+    try:
+        doc = load_document(PDFS / "source_bpd_scanned.pdf")
+    finally:
+        ocr.ocr_unavailable.cache_clear()
+    assert doc.page_paths[1].startswith("no text layer: OCR needs")
+    assert len(doc.provisions) > 20
+
+
+def test_an_image_only_pdf_without_ocr_is_a_clear_error(monkeypatch, tmp_path):
+    import pypdfium2 as pdfium
+
+    from crosswalk.extract import ocr
+
+    src = pdfium.PdfDocument(str(PDFS / "source_bpd_scanned.pdf"))
+    only = pdfium.PdfDocument.new()
+    only.import_pages(src, [1])
+    only.save(str(tmp_path / "scan.pdf"))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    ocr.ocr_unavailable.cache_clear()
+    try:
+        with pytest.raises(InputError, match=r"scan.pdf: .*page 1: no text layer: OCR needs the tesseract program"):
+            load_document(tmp_path / "scan.pdf")
+    finally:
+        ocr.ocr_unavailable.cache_clear()
+
+
+# ---------------------------------------------------------------- scans: the vision path
+
+def test_vision_reads_the_scanned_page_with_fallback_and_cache(tmp_path, monkeypatch):
+    """Only the page without a text layer goes to the model; the weak model's broken replies send it
+    to the stronger one; the page's records land in page order; a rerun asks nothing."""
+    import asyncio
+    import base64
+
+    from crosswalk.extract.vision import read_pdf_with_vision, render_pages
+    from crosswalk.llm.client import LLMClient
+    from crosswalk.llm.fake_api import FakeAPI, ModelProfile, Profile
+    from crosswalk.llm.limiter import ModelLimiter
+    from crosswalk.store import Store
+
+    monkeypatch.setenv("CW_VISION_KEY", "k")
+    page = render_pages(PDFS / "source_bpd_scanned.pdf", None, [2])[0]
+    records = [{"id": f"v{k}", "section_number": f"2.{k}", "section_title": f"Scanned {k}",
+                "provision_text": f"Text read from the scan, item {k}."} for k in (1, 2)]
+    fixtures = {base64.b64encode(page.image).decode(): {"by_model": {"gpt-5-nano": "this is not JSON",
+                                                                     "gpt-4.1-mini": {"records": records}}}}
+    models = {"gpt-5-nano": ModelProfile(0.01, 0.02), "gpt-4.1-mini": ModelProfile(0.01, 0.02)}
+
+    async def go():
+        async with FakeAPI(Profile("v", models), vision_fixtures=fixtures) as api:
+            with Store.open(tmp_path / "s.sqlite") as store:
+                async with LLMClient(api.url, api_key_env="CW_VISION_KEY", max_retries=0,
+                                     limiter_for=lambda m: ModelLimiter(1000, 1_000_000, 4)) as c:
+                    doc = await read_pdf_with_vision(PDFS / "source_bpd_scanned.pdf", c, ["gpt-5-nano", "gpt-4.1-mini"], store)
+                    first = api.counters.requests
+                    again = await read_pdf_with_vision(PDFS / "source_bpd_scanned.pdf", c, ["gpt-5-nano", "gpt-4.1-mini"], store)
+                    return doc, again, first, api.counters.requests
+    doc, again, first, total = asyncio.run(go())
+    assert doc.page_paths == ("text", "vision (gpt-4.1-mini)", "text", "text")
+    assert first == 3 and total == 3  # two broken replies, one good one; the rerun came from the store
+    assert again == doc
+    pages = [p.page for p in doc.provisions]
+    assert pages == sorted(pages) and [p.title for p in doc.provisions if p.page == 2] == ["Scanned 1", "Scanned 2"]
+    assert [p.id for p in doc.provisions] == [f"source_bpd_scanned-p{n:04d}" for n in range(len(doc.provisions))]

@@ -171,13 +171,29 @@ def run(
 
 @app.command()
 def demo(out: Path = typer.Option(Path("demo-output"), "-o", "--out", help="output directory"),
-         store: Optional[Path] = typer.Option(None, "--store", help="SQLite store")) -> None:
-    """Run the bundled example conversion (fictional plans) with the embedded default."""
+         store: Optional[Path] = typer.Option(None, "--store", help="SQLite store"),
+         source: str = typer.Option("pdf", "--from", help="pdf (the bundled PDFs) or json (the same documents as JSON)")) -> None:
+    """Run the bundled example conversion (fictional plans) with the embedded default.
+
+    From PDFs (default): the source BPD has a scanned page (OCR), the source AA is a filled
+    PDF form. From JSON: the same documents with the ids the hand-written labels use."""
     if not EXAMPLES.is_dir():
         raise CrosswalkError(f"bundled examples not found at {EXAMPLES}")
+    if source not in ("pdf", "json"):
+        raise CrosswalkError(f"--from must be pdf or json, not {source!r}")
     settings = _settings(store_path=store)
-    conv = _load_conversion(EXAMPLES / "source_bpd.json", EXAMPLES / "target_bpd.json",
-                            EXAMPLES / "source_aa_filled.json", EXAMPLES / "target_aa.json")
+    if source == "pdf":
+        pdfs = EXAMPLES / "pdf"
+        with Store.open(settings.store_path) as st:  # extractions (the OCR'd page too) are cached there
+            conv = _load_conversion(pdfs / "source_bpd_scanned.pdf", pdfs / "target_bpd.pdf",
+                                    pdfs / "source_aa_form.pdf", pdfs / "target_aa.pdf", store=st)
+        for doc in (conv.source_bpd, conv.target_bpd, conv.source_aa, conv.target_aa):
+            unread = [f"page {n}: {how}" for n, how in enumerate(doc.page_paths, 1) if how not in ("text", "ocr")]
+            if unread:
+                console.print(f"[yellow]{Path(doc.source_path).name}: {'; '.join(unread)}[/yellow]")
+    else:
+        conv = _load_conversion(EXAMPLES / "source_bpd.json", EXAMPLES / "target_bpd.json",
+                                EXAMPLES / "source_aa_filled.json", EXAMPLES / "target_aa.json")
     execute_run(conv, settings, out)
 
 
@@ -286,15 +302,35 @@ def batch(manifest: Path = typer.Argument(..., help="TOML manifest: [settings] a
 @app.command()
 def extract(file: Path = typer.Argument(..., help="a PDF (or any importable file)"),
             out: Path = typer.Option(..., "-o", "--out", help="where to write crosswalk's JSON"),
-            password: Optional[str] = typer.Option(None, "--password", help="user password, if the PDF needs one")) -> None:
+            password: Optional[str] = typer.Option(None, "--password", help="user password, if the PDF needs one"),
+            vision: bool = typer.Option(False, "--vision", help="pages without a text layer go to the vision model "
+                                                                "(needs an API key) instead of OCR"),
+            store: Optional[Path] = typer.Option(None, "--store", help="SQLite store (extractions are cached)")) -> None:
     """Extract a document's provisions or elections into crosswalk's JSON format."""
     from .extract import save_document
 
-    doc = load_document(file, password)
+    settings = _settings(store_path=store)
+    with Store.open(settings.store_path) as st:
+        if vision and file.suffix.lower() == ".pdf":
+            doc = asyncio.run(_extract_with_vision(file, password, settings, st))
+        else:
+            doc = load_document(file, password, st)
     tmp = out.with_name(f".{out.name}.tmp")
     save_document(doc, tmp)
     tmp.replace(out)
+    unread = [f"page {n}: {how}" for n, how in enumerate(doc.page_paths, 1) if how.startswith(("failed", "no text"))]
+    for line in unread:
+        console.print(f"[yellow]{file}: {line}[/yellow]")
     console.print(f"{file}: {len(doc.items)} {'provisions' if doc.role == 'bpd' else 'elections'} → {out}")
+
+
+async def _extract_with_vision(file: Path, password: Optional[str], settings: Settings, store: Store):
+    from .extract.vision import read_pdf_with_vision
+    from .llm.provider import make_client
+
+    async with make_client(settings) as client:
+        return await read_pdf_with_vision(file, client, [settings.vision_model, settings.vision_fallback_model],
+                                          store, password)
 
 
 @app.command()

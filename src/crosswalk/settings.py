@@ -66,6 +66,8 @@ class Settings(BaseModel):
     llm_model: str = Field("gpt-4.1", description="verification model (Azure: the deployment name)")
     llm_api_style: Literal["openai", "azure"] = Field("openai", description="openai (also Ollama, vLLM, LM Studio) or azure")
     azure_api_version: str = Field("2024-10-21", description="Azure OpenAI api-version")
+    vision_model: str = Field("gpt-5-nano", description="extract --vision: model that reads scanned pages")
+    vision_fallback_model: str = Field("gpt-4.1-mini", description="extract --vision: stronger model for pages whose replies stay invalid")
     embedding_model: str = Field("text-embedding-3-small", description="embedding model when embedder = openai")
     api_key_env: str = Field("OPENAI_API_KEY", description="name of the env var holding the API key")
     verify_mode: Literal["two_stage", "per_source", "per_pair"] = Field(

@@ -141,7 +141,9 @@ def _drawn_boxes(page, width: float, height: float, runs: list[Run]) -> list[Run
     import pypdfium2.raw as raw
 
     bounds = [obj.get_bounds() for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_PATH])]
-    boxes = [b for b in bounds if BOX_MIN <= b[2] - b[0] <= BOX_MAX and abs((b[2] - b[0]) - (b[3] - b[1])) <= 1.5]
+    squares = [b for b in bounds if BOX_MIN <= b[2] - b[0] <= BOX_MAX and abs((b[2] - b[0]) - (b[3] - b[1])) <= 1.5]
+    within = lambda a, b: a is not b and a[0] >= b[0] - 0.5 and a[2] <= b[2] + 0.5 and a[1] >= b[1] - 0.5 and a[3] <= b[3] + 0.5
+    boxes = [b for b in squares if not any(within(b, other) and (other[2] - other[0]) > (b[2] - b[0]) for other in squares)]
     if not boxes:
         return runs
     out = list(runs)

@@ -92,14 +92,14 @@ def read_text(path: Path, password: str | None = None, ocr: bool = True) -> PdfT
     pdf = open_pdf(path, password)
     pages: list[list[Line]] = []
     paths: list[str] = []
-    scans: dict[int, object] = {}  # page index -> rendered image, OCR'd a few at a time to bound memory
+    scans: dict[int, object] = {}  # page number -> rendered image, OCR'd a few at a time to bound memory
     try:
         for n in range(len(pdf)):
             lines, how, image = _read_page(pdf, n, ocr)
             pages.append(lines)
             paths.append(how)
             if image is not None:
-                scans[n] = image
+                scans[n + 1] = image
             if len(scans) >= OCR_BATCH or (scans and n == len(pdf) - 1):
                 _apply_ocr(scans, pages, paths)
                 scans = {}
@@ -109,11 +109,11 @@ def read_text(path: Path, password: str | None = None, ocr: bool = True) -> PdfT
 
 
 def _apply_ocr(scans: dict[int, object], pages: list[list[Line]], paths: list[str]) -> None:
-    for n, result in ocr_pages(scans).items():
+    for number, result in ocr_pages(scans).items():
         if isinstance(result, Exception):
-            paths[n] = f"failed: OCR error ({type(result).__name__}: {str(result)[:120]})"
+            paths[number - 1] = f"failed: OCR error ({type(result).__name__}: {str(result)[:120]})"
         else:
-            pages[n], paths[n] = result, "ocr"
+            pages[number - 1], paths[number - 1] = result, "ocr"
 
 
 def _read_page(pdf, n: int, ocr: bool) -> tuple[list[Line], str, object | None]:

@@ -3,8 +3,12 @@
 Each page image goes to the model with a JSON-schema prompt; the reply's records are
 validated and assembled into a Document by the corpus importers. Pages run
 concurrently under the vision model's limiter; each page's result is cached by
-(model, prompt version, image hash), so a rerun reads nothing twice. Rendering pages
-from PDFs (pypdfium2) arrives with PDF extraction; this module takes the images.
+(model, prompt version, image hash), so a rerun reads nothing twice.
+
+`read_pdf_with_vision` is the PDF path: pages with a text layer are parsed from it, pages
+without one are rendered (pypdfium2) and read by the model; a page whose reply stays
+invalid after a retry goes to the stronger fallback model, and a page that still fails
+is recorded in `Document.page_paths` while the others are kept.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, ProviderError
 from ..llm.client import LLMClient
 from ..models import Document
 from ..store import Store, cache_key
@@ -50,10 +54,14 @@ def page_messages(page: PageImage, role: str) -> list[dict]:
                                          {"type": "image_url", "image_url": {"url": url}}]}]
 
 
+def page_key(model: str, page: PageImage, role: str) -> str:
+    return cache_key("extraction", model=model, prompt=VISION_PROMPT_VERSION, role=role, image=page.digest)
+
+
 async def read_page(client: LLMClient, model: str, store: Store | None, page: PageImage, role: str,
                     operation: str = "vision") -> list[dict]:
     """The records on one page (from the store when this image was read before)."""
-    key = cache_key("extraction", model=model, prompt=VISION_PROMPT_VERSION, role=role, image=page.digest)
+    key = page_key(model, page, role)
     if store is not None:
         cached = store.get_json(key)
         if cached is not None:
@@ -84,3 +92,99 @@ def assemble_document(document_id: str, role: str, per_page: list[list[dict]], v
     data = {"document": document_id, "vendor": vendor, "records": records,
             "source_extraction": {"total_pages": len(per_page), "model": model}}
     return parse_json_document(fmt, data, Path(f"{document_id}.pdf"))
+
+
+VISION_DPI = 150  # enough for a model to read body text; the image stays under ~1 MB
+
+
+def render_pages(path: Path, password: str | None, numbers: list[int], dpi: int = VISION_DPI) -> list[PageImage]:
+    """PNG images of the given pages (1-based)."""
+    import io
+
+    from .pdf import open_pdf
+
+    pdf = open_pdf(path, password)
+    images = []
+    try:
+        for n in numbers:
+            buffer = io.BytesIO()
+            pdf[n - 1].render(scale=dpi / 72).to_pil().convert("L").save(buffer, format="PNG")
+            images.append(PageImage(path.stem, n, buffer.getvalue()))
+    finally:
+        pdf.close()
+    return images
+
+
+async def read_page_with_fallback(client: LLMClient, models: list[str], store: Store | None, page: PageImage,
+                                  role: str, attempts: int = 2) -> tuple[list[dict], str]:
+    """(records, how the page was read): each model gets `attempts` tries, then the next (stronger) one.
+
+    A page any of the models already read is taken from the store, so a rerun pays for nothing."""
+    for model in models:
+        cached = store.get_json(page_key(model, page, role)) if store is not None else None
+        if cached is not None:
+            return cached, f"vision ({model})"
+    problem = ""
+    for model in models:
+        for _ in range(attempts):
+            try:
+                records = await read_page(client, model, store, page, role)
+            except (InputError, ProviderError) as exc:
+                problem = str(exc)
+                continue
+            if isinstance(records, list) and all(isinstance(r, dict) for r in records):
+                return records, f"vision ({model})"
+            problem = "the vision model's reply had no list of records"
+    return [], f"failed: vision ({problem[:160]})"
+
+
+async def read_pdf_with_vision(path: Path, client: LLMClient, models: list[str], store: Store | None = None,
+                               password: str | None = None, role: str | None = None) -> Document:
+    """A PDF whose pages without a text layer are read by the vision model (the others from their text)."""
+    from .pdf import document_from_text, looks_like_aa, read_text
+
+    text = read_text(path, password, ocr=False)
+    missing = [n for n, how in enumerate(text.page_paths, 1) if how != "text"]
+    role = role or ("aa" if looks_like_aa(text) else "bpd")
+    pages = render_pages(path, password, missing)
+    results = await asyncio.gather(*(read_page_with_fallback(client, models, store, p, role) for p in pages))
+    paths = list(text.page_paths)
+    for page, (_, how) in zip(pages, results):
+        paths[page.page - 1] = how
+    text.page_paths = paths
+    parts = []
+    if len(missing) < len(text.pages):
+        try:
+            parts.append(document_from_text(text, role))
+        except InputError:
+            pass  # the text pages held nothing to parse; the vision pages may
+    for page, (records, _) in zip(pages, results):
+        if records:
+            for r in records:
+                r.setdefault("pdf_page", page.page)
+                r.setdefault("provenance", {"page": page.page})
+            parts.append(assemble_document(path.stem, role, [records], model=models[0]))
+    if not parts:
+        raise InputError(path, "nothing could be read: " + "; ".join(f"page {n}: {h}" for n, h in enumerate(paths, 1)))
+    return merge_by_page(path, role, parts, paths)
+
+
+def _page_of(item) -> int:
+    return getattr(item, "page", None) or 0
+
+
+def merge_by_page(path: Path, role: str, parts: list[Document], page_paths: list[str]) -> Document:
+    """One Document from parts read different ways, items in page order, ids renumbered."""
+    items = sorted((item for part in parts for item in part.items), key=_page_of)
+    doc_id = path.stem
+    if role == "bpd":
+        provisions = tuple(p.model_copy(update={"id": f"{doc_id}-p{n:04d}"}) for n, p in enumerate(items))
+        return Document(id=doc_id, role="bpd", title=doc_id, source_path=str(path), pages=len(page_paths),
+                        provisions=provisions, page_paths=tuple(page_paths))
+    elections = []
+    for n, e in enumerate(items):
+        eid = f"{doc_id}-q{n:03d}"
+        options = tuple(o.model_copy(update={"id": f"{eid}-{o.label}"}) for o in e.options)
+        elections.append(e.model_copy(update={"id": eid, "options": options}))
+    return Document(id=doc_id, role="aa", title=doc_id, source_path=str(path), pages=len(page_paths),
+                    elections=tuple(elections), page_paths=tuple(page_paths))

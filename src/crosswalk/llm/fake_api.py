@@ -329,9 +329,16 @@ class FakeAPI:
         return right
 
     def _vision_reply(self, body: dict) -> str:
-        """The fixture registered for this page image (keyed by its base64 payload), else no records."""
+        """The fixture registered for this page image (keyed by its base64 payload), else no records.
+
+        A fixture {"by_model": {model: reply}} answers per model (a weak model's broken reply, a
+        stronger one's good reply); a reply that is a string is sent as it is (malformed output)."""
         match = DATA_URL.search(json.dumps(body.get("messages", [])))
         fixture = self.vision_fixtures.get(match.group(1)) if match else None
+        if isinstance(fixture, dict) and "by_model" in fixture:
+            fixture = fixture["by_model"].get(body.get("model"), {"records": []})
+        if isinstance(fixture, str):
+            return fixture
         return json.dumps(fixture if fixture is not None else {"records": []})
 
 
