@@ -90,8 +90,20 @@ def test_run_on_pdfs_and_extract_command(tmp_path, session_store_path):
     bpd = json.loads((out / "bpd_crosswalk.json").read_text())["mappings"]
     assert len(bpd) == 46 and sum(m["target_id"] is not None for m in bpd) >= 40
     proc = subprocess.run([sys.executable, "-m", "crosswalk", "extract", PDFS / "target_aa.pdf", "-o",
-                           tmp_path / "aa.json"], capture_output=True, text=True, timeout=120)
+                           tmp_path / "aa.json", "--store", session_store_path], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and len(load_document(tmp_path / "aa.json").elections) == 30
+
+
+def test_inspect_shows_the_path_each_page_took():
+    from crosswalk.extract.ocr import ocr_unavailable
+
+    proc = subprocess.run([sys.executable, "-m", "crosswalk", "inspect", PDFS / "source_bpd_scanned.pdf"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split("│")[1:4] for line in proc.stdout.splitlines() if line.count("│") >= 4]
+    paths = {cells[0].strip(): cells[2].strip() for cells in rows if cells[0].strip().isdigit()}
+    assert paths["1"] == "text" and paths["3"] == "text"
+    assert paths["2"] == "ocr" if ocr_unavailable() is None else paths["2"].startswith("no text")
 
 
 def test_extraction_is_cached_by_file_hash(tmp_path):
