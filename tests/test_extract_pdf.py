@@ -359,3 +359,13 @@ def test_vision_reads_the_scanned_page_with_fallback_and_cache(tmp_path, monkeyp
     pages = [p.page for p in doc.provisions]
     assert pages == sorted(pages) and [p.title for p in doc.provisions if p.page == 2] == ["Scanned 1", "Scanned 2"]
     assert [p.id for p in doc.provisions] == [f"source_bpd_scanned-p{n:04d}" for n in range(len(doc.provisions))]
+
+
+def test_documents_can_be_read_from_several_threads_at_once():
+    """A pipeline reads PDFs in worker threads; PDFium is not thread-safe, so reads take turns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = ["source_bpd", "target_bpd", "target_aa", "source_aa_filled"] * 3
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        docs = list(pool.map(lambda n: load_document(PDFS / f"{n}.pdf"), names))
+    assert [len(d.items) for d in docs] == [46, 47, 30, 30] * 3

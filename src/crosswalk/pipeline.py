@@ -74,6 +74,9 @@ class ConversionResult:
     instance: InstanceResult | None = None
 
 
+STREAM_CHUNK = 48  # source items whose features are built, then sent to the verifier, together
+
+
 async def prepare_side(doc: Document, embedder: CachedEmbedder, metrics: RunMetrics, label: str) -> Side:
     """Fingerprint and embed one document."""
     with metrics.stage(f"{label}:fingerprint", items=len(doc.items)):
@@ -119,11 +122,30 @@ def make_verifier(kind: str, settings: Settings, store: Store, client: LLMClient
 async def match_documents(kind: str, source: Document, target: Document, settings: Settings,
                           embedder: CachedEmbedder, metrics: RunMetrics, store: Store | None = None,
                           client: LLMClient | None = None) -> MatchResult:
-    """Crosswalk one source document to one target document."""
-    sets = await candidate_sets_for(kind, source, target, settings, embedder, metrics)
+    """Crosswalk one source document to one target document.
+
+    Source items stream to the verifier in chunks: while one chunk's calls are in flight,
+    the next chunk's candidate features are computed (off the event loop)."""
+    src_side, tgt_side = await asyncio.gather(prepare_side(source, embedder, metrics, f"{kind}:source"),
+                                              prepare_side(target, embedder, metrics, f"{kind}:target"))
+    n, k = len(source.items), settings.candidates_k
+    chunks = [range(i, min(i + STREAM_CHUNK, n)) for i in range(0, n, STREAM_CHUNK)]
+    with metrics.stage(f"{kind}:candidates", items=n):  # all-pairs scores and the first chunk's features
+        matrices = await asyncio.to_thread(score_matrices, src_side, tgt_side)
+        first = await asyncio.to_thread(build_candidate_sets, src_side, tgt_side, matrices, k, chunks[0]) if n else []
     verifier = make_verifier(kind, settings, store, client, source, target)
-    with metrics.stage(f"{kind}:verify", items=len(sets)) as stage:
-        verdicts = await verifier.verify(sets)
+    with metrics.stage(f"{kind}:verify", items=n) as stage:
+        sets, calls = list(first), [asyncio.create_task(verifier.verify(first))]
+        try:
+            for rows in chunks[1:]:
+                more = await asyncio.to_thread(build_candidate_sets, src_side, tgt_side, matrices, k, rows)
+                sets += more
+                calls.append(asyncio.create_task(verifier.verify(more)))
+            verdicts = [v for chunk in await asyncio.gather(*calls) for v in chunk]
+        except BaseException:
+            for call in calls:
+                call.cancel()
+            raise
         if client is not None and isinstance(verifier, LLMVerifier):
             record_usage(stage, client, f"{kind}:verification", settings.llm_model)
             stage.cache_hits = verifier.stats.cache_hits

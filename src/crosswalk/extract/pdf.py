@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,9 @@ from .ocr import ocr_pages, ocr_unavailable, render_page
 
 EXTRACTOR_VERSION = "pdf-text-2"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
+# PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
+# documents in worker threads; two at once crashed the process)
+PDFIUM_LOCK = threading.RLock()
 
 ARTICLE = re.compile(r"^ARTICLE\s+([IVXLC]+|\d+)\b\.?\s*(.*)$", re.I)
 SECTION = re.compile(r"^(?:Section\s+)?(\d{1,2}\.\d{1,3}[a-z]?(?:\([a-zA-Z0-9]{1,4}\))*)\.?\s+(\S.*)$")
@@ -88,14 +92,19 @@ def open_pdf(path: Path, password: str | None = None):
 
 
 def read_text(path: Path, password: str | None = None, ocr: bool = True) -> PdfText:
-    """Lines for every page: the text layer, or OCR where a page has none (when `ocr`)."""
-    pdf = open_pdf(path, password)
+    """Lines for every page: the text layer, or OCR where a page has none (when `ocr`).
+
+    PDFium is used under `PDFIUM_LOCK` page by page; scanned pages are OCR'd a batch at a
+    time outside it (Tesseract needs no PDFium), so memory stays bounded."""
+    with PDFIUM_LOCK:
+        pdf = open_pdf(path, password)
     pages: list[list[Line]] = []
     paths: list[str] = []
-    scans: dict[int, object] = {}  # page number -> rendered image, OCR'd a few at a time to bound memory
+    scans: dict[int, object] = {}  # page number -> rendered image
     try:
         for n in range(len(pdf)):
-            lines, how, image = _read_page(pdf, n, ocr)
+            with PDFIUM_LOCK:
+                lines, how, image = _read_page(pdf, n, ocr)
             pages.append(lines)
             paths.append(how)
             if image is not None:
@@ -104,7 +113,8 @@ def read_text(path: Path, password: str | None = None, ocr: bool = True) -> PdfT
                 _apply_ocr(scans, pages, paths)
                 scans = {}
     finally:
-        pdf.close()
+        with PDFIUM_LOCK:
+            pdf.close()
     return PdfText(path, remove_furniture(pages), paths)
 
 

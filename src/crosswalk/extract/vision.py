@@ -101,17 +101,18 @@ def render_pages(path: Path, password: str | None, numbers: list[int], dpi: int 
     """PNG images of the given pages (1-based)."""
     import io
 
-    from .pdf import open_pdf
+    from .pdf import PDFIUM_LOCK, open_pdf
 
-    pdf = open_pdf(path, password)
     images = []
-    try:
-        for n in numbers:
-            buffer = io.BytesIO()
-            pdf[n - 1].render(scale=dpi / 72).to_pil().convert("L").save(buffer, format="PNG")
-            images.append(PageImage(path.stem, n, buffer.getvalue()))
-    finally:
-        pdf.close()
+    with PDFIUM_LOCK:
+        pdf = open_pdf(path, password)
+        try:
+            for n in numbers:
+                buffer = io.BytesIO()
+                pdf[n - 1].render(scale=dpi / 72).to_pil().convert("L").save(buffer, format="PNG")
+                images.append(PageImage(path.stem, n, buffer.getvalue()))
+        finally:
+            pdf.close()
     return images
 
 

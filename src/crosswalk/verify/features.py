@@ -108,15 +108,18 @@ def pair_features(
     ]
 
 
-def build_candidate_sets(source: Side, target: Side, m: ScoreMatrices, k: int) -> list[CandidateSet]:
-    """Top-k candidates per source item, each with its feature rows."""
+def build_candidate_sets(source: Side, target: Side, m: ScoreMatrices, k: int,
+                         rows: range | None = None) -> list[CandidateSet]:
+    """Top-k candidates per source item (or for the source items in `rows`), each with its feature rows."""
     best = top_k(m.fused, k)
     top1 = best[:, 0]
     pos_s, pos_t = source.positions, target.positions
-    source_words = [Words.of(f) for f in source.fingerprints]
+    rows = rows if rows is not None else range(len(best))
+    source_words = {i: Words.of(source.fingerprints[i]) for i in rows}
     target_words = [Words.of(f) for f in target.fingerprints]
     sets = []
-    for i, cand in enumerate(best):
+    for i in rows:
+        cand = best[i]
         rows = []
         for rank, j in enumerate(cand):
             reverse_rank = int((m.fused[:, j] > m.fused[i, j]).sum())
