@@ -116,7 +116,8 @@ def make_verifier(kind: str, settings: Settings, store: Store, client: LLMClient
         return local
     return LLMVerifier(client, settings.llm_model, store, local, kind, item_payloads([source, target]),
                        mode=settings.verify_mode, low=settings.llm_band_low, high=settings.llm_band_high,
-                       max_candidates=settings.llm_max_candidates, operation=f"{kind}:verification")
+                       max_candidates=settings.llm_max_candidates, max_tokens=settings.llm_max_output_tokens,
+                       operation=f"{kind}:verification")
 
 
 async def match_documents(kind: str, source: Document, target: Document, settings: Settings,
