@@ -37,7 +37,7 @@ from ..models import Document, Election, ElectionOption, FillIn, Provision
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-2"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-3"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -50,7 +50,7 @@ QUOTED_DEFINITION = re.compile(r"^[\"“'‘]([^\"”'’]{2,80})[\"”'’](?:\
 CAPS_DEFINITION = re.compile(r"^([A-Z][A-Z0-9 \-/()’',&]{2,70}?)(?::\s*|\.\s+|\s+)(Means\b.*)$")
 SUBSECTION = re.compile(r"^((?:\((?:[a-z]{1,4}|[A-Z]|\d{1,2})\))+|(?:[ivx]{1,5}|[a-zA-Z]|\d{1,2})[.)])\s+(\S.*)$")
 CAPTION = re.compile(r"^((?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with)(?:\s+(?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with|\(\w+\))){0,9})\.\s+(.*)$")
-QUESTION = re.compile(r"^(?:Question\s+)?((?:[A-Z]\.)?\d{1,2}(?:\.\d{1,3})?(?:\.[A-Za-z]{1,3})?|[A-Z](?=\.))[.)]?\s+(\S.*)$")
+QUESTION = re.compile(r"^(?:Question\s+)?((?:[A-Z]\.)?\d{1,2}(?:\.\d{1,3}[a-z]?)?(?:\.[A-Za-z]{1,3})?|[A-Z](?=\.))[.)]?\s+(\S.*)$")
 BOX = r"\[\s*[xX✓✔]?\s*\]|☐|☒|☑|✓|✔|□|■"
 OPTION = re.compile(rf"^\(?([a-z]|\d{{1,2}})[.)]\s*({BOX})?\s*(.*)$")
 BOX_FIRST = re.compile(rf"^({BOX})\s*(?:\(?([a-z]|\d{{1,2}})[.)]\s+)?(.*)$")
