@@ -369,3 +369,42 @@ def test_documents_can_be_read_from_several_threads_at_once():
     with ThreadPoolExecutor(max_workers=6) as pool:
         docs = list(pool.map(lambda n: load_document(PDFS / f"{n}.pdf"), names))
     assert [len(d.items) for d in docs] == [46, 47, 30, 30] * 3
+
+
+def test_letters_placed_one_by_one_and_dingbat_boxes(tmp_path):
+    """Some writers place every letter on its own and draw boxes with ZapfDingbats ("o" is ❏, "n" is ■)."""
+    c, (w, h) = _canvas(tmp_path / "letters.pdf")
+    y = h - 80
+
+    def spaced(x, y, text, font="Helvetica"):
+        for ch in text:  # one string per letter, words apart by a normal space
+            c.setFont(font, 10)
+            c.drawString(x, y, ch)
+            x += c.stringWidth(ch, font, 10)
+        return x
+
+    spaced(72, y, "3.01 Compensation (select one):")
+    for n, (mark, text) in enumerate([("o", "W-2 wages"), ("n", "Section 3401(a) wages")]):
+        y -= 15
+        c.setFont("Helvetica", 10)
+        c.drawString(90, y, "ab"[n] + ".")
+        c.setFont("ZapfDingbats", 10)
+        c.drawString(104, y, mark)
+        spaced(118, y, text)
+    y -= 15
+    spaced(90, y, "c. [X] 415 safe-harbor compensation")
+    c.save()
+    e = load_document(tmp_path / "letters.pdf").elections[0]
+    assert e.question_text == "Compensation (select one):"
+    # PDFium reads every ZapfDingbats glyph as "■": the boxes are found, their state is left unknown
+    assert [(o.text, o.is_selected) for o in e.options] == [("W-2 wages", None), ("Section 3401(a) wages", None),
+                                                            ("415 safe-harbor compensation", True)]
+
+
+def test_clean_text_maps_symbol_font_boxes_and_ligatures():
+    from crosswalk.extract.layout import clean_text
+
+    assert clean_text("\uf0a8 Monthly \uf0fe Yearly") == "☐ Monthly ☒ Yearly"  # Word's Wingdings, private use
+    assert clean_text("¨", "ABCDEF+Wingdings-Regular") == "☐" and clean_text("þ", "Wingdings") == "☒"
+    assert clean_text("¨ unchanged in text fonts", "Times") == "¨ unchanged in text fonts"
+    assert clean_text("de\ufb01ned bene\ufb01t, o\xadver") == "defined benefit, over"

@@ -29,6 +29,13 @@ SAME_LINE = 0.004           # baselines closer than this share of the page heigh
 TOC_LEADER = re.compile(r"\.{4,}\s*\d+\s*$")
 PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?\d+(?:\s+of\s+\d+)?\s*$", re.I)
 TICK_GLYPHS = {"x", "X", "✓", "✔", "✗", "✘", "■", "●"}
+WORD_GAP = 0.01             # runs this far apart (a share of the width, ~6 pt) are words apart anyway
+LIGATURES = str.maketrans({"ﬁ": "fi", "ﬂ": "fl", "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "\xad": "", "\xa0": " "})
+# Checkboxes as word processors and form tools write them: Unicode boxes, symbol-font private-use
+# codes (Word's Wingdings), and symbol-font letters when the font has no Unicode map.
+EMPTY_BOXES = "☐□▢❏❐❑❒\uf0a8\uf06f\uf071\uf0a1"
+TICKED_BOXES = "☒☑⊠\uf0fe\uf0fd\uf078\uf0fc"
+SYMBOL_FONT_LETTERS = {"¨": "☐", "o": "☐", "q": "☐", "þ": "☒", "ý": "☒", "x": "☒"}
 BOX_MIN, BOX_MAX = 4.5, 18.0  # a checkbox's side in points
 
 
@@ -57,6 +64,7 @@ class Run:
     text: str
     bold: bool = False
     size: float = 0.0
+    space_before: bool = True  # the page's text has a space (or a line break) before this run
 
 
 def page_lines(pdf, page, number: int) -> list[Line]:
@@ -80,21 +88,35 @@ def _text_runs(page, width: float, height: float) -> list[Run]:
     runs = []
     try:
         rects = [tp.get_rect(i) for i in range(tp.count_rects())]
-        for (left, bottom, right, top), (index, text) in zip(rects, _rect_texts(tp, rects)):
+        for (left, bottom, right, top), (index, text, space) in zip(rects, _rect_texts(tp, rects)):
             if not text:
                 continue
-            bold, size = False, 0.0
+            bold, size, font = False, 0.0, ""
             if index is not None and index >= 0:
                 size = raw.FPDFText_GetFontSize(tp.raw, index)
-                bold = raw.FPDFText_GetFontWeight(tp.raw, index) >= 600 or "bold" in _font_name(tp, index).lower()
-            runs.append(Run(1 - top / height, 1 - bottom / height, left / width, right / width, text, bold, size))
+                font = _font_name(tp, index)
+                bold = raw.FPDFText_GetFontWeight(tp.raw, index) >= 600 or "bold" in font.lower()
+            runs.append(Run(1 - top / height, 1 - bottom / height, left / width, right / width,
+                            clean_text(text, font), bold, size, space))
     finally:
         tp.close()
     return runs
 
 
-def _rect_texts(tp, rects) -> list[tuple[int | None, str]]:
-    """(first character index, text) of each rectangle.
+def clean_text(text: str, font: str = "") -> str:
+    """Ligatures split, soft hyphens dropped, every kind of checkbox as ☐ or ☒."""
+    text = text.translate(LIGATURES)
+    if "dingbat" in font.lower():
+        # PDFium reads every ZapfDingbats glyph as "■" (an empty ❏ and a filled box alike): a box whose
+        # state cannot be told, rather than a tick that may be wrong
+        text = text.replace("■", "[?]")
+    if "wingding" in font.lower():
+        text = "".join(SYMBOL_FONT_LETTERS.get(c, c) for c in text)
+    return "".join("☐" if c in EMPTY_BOXES else "☒" if c in TICKED_BOXES else c for c in text)
+
+
+def _rect_texts(tp, rects) -> list[tuple[int | None, str, bool]]:
+    """(first character index, text, whether a space precedes it) of each rectangle.
 
     Rectangles hold consecutive characters in content order, so the page's text is read once
     and cut where each rectangle starts. (pdfium's bounded-text call rescans the page for each
@@ -104,7 +126,8 @@ def _rect_texts(tp, rects) -> list[tuple[int | None, str]]:
 
     full = tp.get_text_range()
     if len(full) != tp.count_chars():
-        return [(tp.get_index(l + 0.5, (t + b) / 2, 2, 2), tp.get_text_bounded(l, b, r, t).strip()) for l, b, r, t in rects]
+        return [(tp.get_index(l + 0.5, (t + b) / 2, 2, 2), tp.get_text_bounded(l, b, r, t).strip(), True)
+                for l, b, r, t in rects]
     box = [ctypes.c_double() for _ in range(4)]
     starts = []
     for left, bottom, right, top in rects:
@@ -120,10 +143,11 @@ def _rect_texts(tp, rects) -> list[tuple[int | None, str]]:
     out = []
     for i, (k, (left, bottom, right, top)) in enumerate(zip(starts, rects)):
         nxt = starts[i + 1] if i + 1 < len(starts) else len(full)
+        space = k is None or k == 0 or full[k - 1].isspace()
         if k is None or nxt is None or nxt <= k:
-            out.append((k, tp.get_text_bounded(left, bottom, right, top).strip()))
+            out.append((k, tp.get_text_bounded(left, bottom, right, top).strip(), space))
         else:
-            out.append((k, " ".join(full[k:nxt].split())))
+            out.append((k, " ".join(full[k:nxt].split()), space or full[k:nxt][:1].isspace()))
     return out
 
 
@@ -214,7 +238,11 @@ def join_runs(runs: list[Run], number: int) -> list[Line]:
             groups.append([run])
     for group in groups:
         group.sort(key=lambda r: r.left)
-        text = " ".join(r.text for r in group)
+        # a space between runs only where the page's text has one, or there is room for one:
+        # some writers place every letter (or kerned syllable) on its own: "C o m p" is "Comp"
+        text = group[0].text
+        for prev, run in zip(group, group[1:]):
+            text += (" " if run.space_before or run.left - prev.right > WORD_GAP else "") + run.text
         lead = []
         for r in group:
             if not r.bold:

@@ -37,7 +37,7 @@ from ..models import Document, Election, ElectionOption, FillIn, Provision
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-3"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-4"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -51,7 +51,7 @@ CAPS_DEFINITION = re.compile(r"^([A-Z][A-Z0-9 \-/()’',&]{2,70}?)(?::\s*|\.\s+|
 SUBSECTION = re.compile(r"^((?:\((?:[a-z]{1,4}|[A-Z]|\d{1,2})\))+|(?:[ivx]{1,5}|[a-zA-Z]|\d{1,2})[.)])\s+(\S.*)$")
 CAPTION = re.compile(r"^((?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with)(?:\s+(?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with|\(\w+\))){0,9})\.\s+(.*)$")
 QUESTION = re.compile(r"^(?:Question\s+)?((?:[A-Z]\.)?\d{1,2}(?:\.\d{1,3}[a-z]?)?(?:\.[A-Za-z]{1,3})?|[A-Z](?=\.))[.)]?\s+(\S.*)$")
-BOX = r"\[\s*[xX✓✔]?\s*\]|☐|☒|☑|✓|✔|□|■"
+BOX = r"\[\s*[xX✓✔?]?\s*\]|☐|☒|☑|✓|✔|□|■"
 OPTION = re.compile(rf"^\(?([a-z]|\d{{1,2}})[.)]\s*({BOX})?\s*(.*)$")
 BOX_FIRST = re.compile(rf"^({BOX})\s*(?:\(?([a-z]|\d{{1,2}})[.)]\s+)?(.*)$")
 NESTED = re.compile(rf"^(?:\((\d{{1,2}}|[ivx]{{1,4}})\)|(\d{{1,2}}|[ivx]{{1,4}})\.)\s*({BOX})?\s*(.*)$")
@@ -355,13 +355,19 @@ def parse_aa(text: PdfText, doc_id: str) -> Document:
                     elections=tuple(elections), page_paths=tuple(text.page_paths))
 
 
+def _box_state(box: str) -> bool | None:
+    """Ticked, not ticked, or None when there is no box or its state cannot be read ("[?]")."""
+    box = box.replace(" ", "")
+    return None if not box or box == "[?]" else box in SELECTED
+
+
 def _election(doc_id: str, n: int, q: dict) -> Election:
     question, fills = _fill_ins(_join(q["parts"]))
     options = []
     for o in q["options"]:
         option_text, option_fills = _fill_ins(_join(o["parts"]))
         options.append(ElectionOption(id=f"{doc_id}-q{n:03d}-{o['label']}", label=o["label"], text=option_text,
-                                      is_selected=o["box"].replace(" ", "") in SELECTED if o["box"] else None,
+                                      is_selected=_box_state(o["box"]),
                                       fill_ins=option_fills))
     if not options:
         value = next((f.value for f in fills if f.value), None)
