@@ -408,3 +408,30 @@ def test_clean_text_maps_symbol_font_boxes_and_ligatures():
     assert clean_text("¨", "ABCDEF+Wingdings-Regular") == "☐" and clean_text("þ", "Wingdings") == "☒"
     assert clean_text("¨ unchanged in text fonts", "Times") == "¨ unchanged in text fonts"
     assert clean_text("de\ufb01ned bene\ufb01t, o\xadver") == "defined benefit, over"
+
+
+def test_a_diagonal_watermark_is_dropped(tmp_path):
+    c, (w, h) = _canvas(tmp_path / "specimen.pdf")
+    for page in range(3):
+        c.saveState()
+        c.translate(w / 2, h / 2)
+        c.rotate(45)
+        c.setFont("Helvetica-Bold", 72)
+        c.drawCentredString(0, 0, "SPECIMEN")
+        c.restoreState()
+        y = h - 90
+        for n in range(3):
+            section = f"{page + 1}.0{n + 1}"
+            c.setFont("Times-Bold", 10)
+            c.drawString(72, y, f"{section} Heading {section}")
+            c.setFont("Times-Roman", 10)
+            for k in range(12):
+                y -= 13
+                c.drawString(72, y, f"the text of section {section} runs on over line {k} of the provision, and on")
+            y -= 26
+        c.showPage()
+    c.save()
+    doc = load_document(tmp_path / "specimen.pdf")
+    assert len(doc.provisions) == 9
+    assert not any(ch in p.text for p in doc.provisions for ch in ("SPECIMEN", " S ", " P "))
+    assert all(p.text.count("the text of section") == 12 for p in doc.provisions)

@@ -12,8 +12,8 @@ sit on the page:
   blank ("________") when empty.
 
 Then: two-column pages (an empty gutter in the middle) are read left column first, and lines repeated in the top or
-bottom band of most pages (headers, footers, watermarks; digits ignored, so "Page 3"
-repeats) are removed, as are bare page numbers and table-of-contents pages.
+bottom band of most pages (headers, footers; digits ignored, so "Page 3" repeats) or set
+large anywhere (watermarks) are removed, as are bare page numbers and table-of-contents pages.
 """
 
 from __future__ import annotations
@@ -88,8 +88,9 @@ def _text_runs(page, width: float, height: float) -> list[Run]:
     runs = []
     try:
         rects = [tp.get_rect(i) for i in range(tp.count_rects())]
-        for (left, bottom, right, top), (index, text, space) in zip(rects, _rect_texts(tp, rects)):
-            if not text:
+        rotated = _rotated_rects(page, rects)
+        for n, ((left, bottom, right, top), (index, text, space)) in enumerate(zip(rects, _rect_texts(tp, rects, rotated))):
+            if not text or n in rotated:  # text set at an angle: a watermark or a margin stamp, not body text
                 continue
             bold, size, font = False, 0.0, ""
             if index is not None and index >= 0:
@@ -115,7 +116,25 @@ def clean_text(text: str, font: str = "") -> str:
     return "".join("☐" if c in EMPTY_BOXES else "☒" if c in TICKED_BOXES else c for c in text)
 
 
-def _rect_texts(tp, rects) -> list[tuple[int | None, str, bool]]:
+def _rotated_rects(page, rects) -> set[int]:
+    """Indices of the rectangles that are text objects drawn at an angle (their bounds match)."""
+    import pypdfium2.raw as raw
+
+    heights = sorted(t - b for _, b, _, t in rects)
+    if not heights or heights[-1] <= 2.5 * heights[len(heights) // 2]:
+        return set()  # no rectangle taller than a few lines: nothing is set at an angle (the common case, kept cheap)
+    boxes = []
+    for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_TEXT], max_depth=3):
+        a, b, c, d, _, _ = obj.get_matrix().get()
+        if abs(b) > 1e-3 or abs(c) > 1e-3:
+            boxes.append(obj.get_bounds())
+    if not boxes:
+        return set()
+    near = lambda r, box: all(abs(x - y) <= 3.0 for x, y in zip(r, box))
+    return {i for i, r in enumerate(rects) if any(near(r, box) for box in boxes)}
+
+
+def _rect_texts(tp, rects, skip: set[int] = frozenset()) -> list[tuple[int | None, str, bool]]:
     """(first character index, text, whether a space precedes it) of each rectangle.
 
     Rectangles hold consecutive characters in content order, so the page's text is read once
@@ -130,7 +149,10 @@ def _rect_texts(tp, rects) -> list[tuple[int | None, str, bool]]:
                 for l, b, r, t in rects]
     box = [ctypes.c_double() for _ in range(4)]
     starts = []
-    for left, bottom, right, top in rects:
+    for n, (left, bottom, right, top) in enumerate(rects):
+        if n in skip:
+            starts.append(None)
+            continue
         k = tp.get_index(left + 0.5, (top + bottom) / 2, 2, 2)
         # the probe may land on the second glyph when the first is narrow (a quote): walk back
         while k is not None and k > 0 and full[k - 1] not in "\r\n":
@@ -143,6 +165,8 @@ def _rect_texts(tp, rects) -> list[tuple[int | None, str, bool]]:
     out = []
     for i, (k, (left, bottom, right, top)) in enumerate(zip(starts, rects)):
         nxt = starts[i + 1] if i + 1 < len(starts) else len(full)
+        if i + 1 < len(starts) and i + 1 in skip:  # the skipped text follows: cut by bounds instead
+            nxt = None
         space = k is None or k == 0 or full[k - 1].isspace()
         if k is None or nxt is None or nxt <= k:
             out.append((k, tp.get_text_bounded(left, bottom, right, top).strip(), space))
@@ -275,10 +299,18 @@ def _furniture_key(text: str) -> str:
 
 
 def remove_furniture(pages: list[list[Line]]) -> list[list[Line]]:
-    """Drop running headers/footers, page numbers and table-of-contents pages."""
+    """Drop running headers/footers, watermarks, page numbers and table-of-contents pages.
+
+    Headers and footers: lines repeated in the top or bottom band of most pages. Watermarks
+    ("SPECIMEN" across the page, often rotated, so PDFium may give a letter per line): text set
+    at twice the body size or more, repeated on most pages wherever it sits."""
+    sizes = sorted(l.size for lines in pages for l in lines if l.size)
+    big = 2 * sizes[len(sizes) // 2] if sizes else float("inf")
+    is_banded = lambda l: l.top < BAND or l.top > 1 - BAND
+    is_big = lambda l: l.size >= big
     counts: Counter[str] = Counter()
     for lines in pages:
-        counts.update({_furniture_key(l.text) for l in lines if l.top < BAND or l.top > 1 - BAND})
+        counts.update({_furniture_key(l.text) for l in lines if is_banded(l) or is_big(l)})
     threshold = max(2, int(FURNITURE_SHARE * len(pages)))
     furniture = {k for k, n in counts.items() if n >= threshold}
     cleaned = []
@@ -287,5 +319,5 @@ def remove_furniture(pages: list[list[Line]]) -> list[list[Line]]:
             cleaned.append([])  # a table of contents page
             continue
         cleaned.append([l for l in lines if not PAGE_NUMBER.match(l.text)
-                        and not ((l.top < BAND or l.top > 1 - BAND) and _furniture_key(l.text) in furniture)])
+                        and not ((is_banded(l) or is_big(l)) and _furniture_key(l.text) in furniture)])
     return cleaned
