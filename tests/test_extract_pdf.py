@@ -435,3 +435,35 @@ def test_a_diagonal_watermark_is_dropped(tmp_path):
     assert len(doc.provisions) == 9
     assert not any(ch in p.text for p in doc.provisions for ch in ("SPECIMEN", " S ", " P "))
     assert all(p.text.count("the text of section") == 12 for p in doc.provisions)
+
+
+def test_boxes_on_the_question_line_become_options(tmp_path):
+    c, (w, h) = _canvas(tmp_path / "inline.pdf")
+    c.setFont("Helvetica", 10)
+    rows = ["1.05 Plan Year: [ ] Calendar year [X] Fiscal year ending ________",
+            "1.06 Is the Plan a restatement? [X] Yes [ ] No",
+            "1.07 Effective date of the restatement: __January 1, 2026__"]
+    for n, text in enumerate(rows):
+        c.drawString(72, h - 80 - 20 * n, text)
+    c.save()
+    plan_year, restatement, date = load_document(tmp_path / "inline.pdf").elections
+    assert plan_year.question_text == "Plan Year:"
+    assert [(o.label, o.text, o.is_selected) for o in plan_year.options] == [
+        ("a", "Calendar year", False), ("b", "Fiscal year ending ____", True)]
+    assert plan_year.selected_value == "b"
+    assert [(o.text, o.is_selected) for o in restatement.options] == [("Yes", True), ("No", False)]
+    assert date.kind == "text" and date.selected_value == "January 1, 2026"
+
+
+def test_labelled_boxes_side_by_side(tmp_path):
+    c, (w, h) = _canvas(tmp_path / "side.pdf")
+    c.setFont("Helvetica", 10)
+    for n, text in enumerate(["2.01 Annuity will be: 1. [ ] joint and 100% survivor 2. [X] joint and 50% survivor",
+                              "2.02 Normal form: a. [ ] life annuity b. [ ] lump sum c. [X] installments"]):
+        c.drawString(72, h - 80 - 20 * n, text)
+    c.save()
+    annuity, form = load_document(tmp_path / "side.pdf").elections
+    assert annuity.question_text == "Annuity will be:"
+    assert [(o.label, o.text, o.is_selected) for o in annuity.options] == [
+        ("1", "joint and 100% survivor", False), ("2", "joint and 50% survivor", True)]
+    assert [(o.label, o.is_selected) for o in form.options] == [("a", False), ("b", False), ("c", True)]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import statistics
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import InputError
@@ -37,7 +37,7 @@ from ..models import Document, Election, ElectionOption, FillIn, Provision
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-5"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-6"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -318,6 +318,15 @@ def _opens_question(m: re.Match) -> bool:
     return rest[:1].isupper() or rest[:1] in "\"“([" or ("." in number and number[0].isdigit() and rest[:1].isalpha())
 
 
+def _question_without_gap(m: re.Match, previous: str) -> bool:
+    """Forms often set questions line after line with no extra space: a dotted number, then a
+    capital, after a line that ended a sentence or was an option ("1.06 Is the Plan ..." after
+    "[X] Fiscal year"), not a wrapped reference ("... Section" / "1.06 of the Plan")."""
+    number, rest = m.group(1), m.group(2)
+    ended = BOX_TOKEN.search(previous)  # an option line (a sentence end alone is too weak: wrapped text)
+    return "." in number and rest[:1].isupper() and bool(ended)
+
+
 def _is_context(s: str, line: Line) -> bool:
     """A section heading between questions: a short line in capitals (or bold), no blank to fill."""
     letters = [c for c in s if c.isalpha()]
@@ -325,17 +334,49 @@ def _is_context(s: str, line: Line) -> bool:
             and (s.upper() == s or line.bold and _is_title(s)))
 
 
+BOX_TOKEN = re.compile(BOX)
+INLINE_ANSWER_CHARS = 40
+TRAILING_LABEL = re.compile(r"(?:^|\s)\(?(?:[a-z]|\d{1,2})[.)]\s*$")
+
+
+def _inline_boxes_split(lines: list[Line], starts: list[bool]):
+    """(line, opens a paragraph) pairs, with lines holding two or more boxes ("Plan Year: ☐ Calendar
+    ☐ Fiscal", "☐ Yes ☐ No") cut into the text before the first box and one line per box."""
+    for line, para in zip(lines, starts):
+        boxes = list(BOX_TOKEN.finditer(line.text))
+        ends = [b.start() for b in boxes[1:]] + [len(line.text)]
+        # short answers side by side; long sentences with boxes in them are options set out in prose
+        if len(boxes) < 2 or any(end - box.end() > INLINE_ANSWER_CHARS for box, end in zip(boxes, ends)):
+            yield line, para
+            continue
+        # a label printed before a box ("1. [ ] ...  2. [ ] ...") belongs to the box after it
+        cuts = [b.start() for b in boxes]
+        for n, cut in enumerate(cuts):
+            label = TRAILING_LABEL.search(line.text[:cut])
+            if label:
+                cuts[n] = label.start()
+        prefix = line.text[: cuts[0]].strip()
+        if prefix:
+            yield replace(line, text=prefix), para
+        for n, (start, end) in enumerate(zip(cuts, cuts[1:] + [len(line.text)])):
+            yield replace(line, text=line.text[start:end].strip(), left=line.left + 0.001 * n), False
+
+
 def parse_aa(text: PdfText, doc_id: str) -> Document:
     """Numbered questions with their options into elections."""
     lines = [l for page in text.pages for l in page]
     questions: list[dict] = []
     context = ""
-    for line, para in zip(lines, paragraph_starts(lines)):
+    previous = ""
+    for line, para in _inline_boxes_split(lines, paragraph_starts(lines)):
         s = line.text.strip()
         current = questions[-1] if questions else None
         nested = _nested_start(s, line, current) if current else None
         option = None if nested else (_option_start(s, current) if current else None)
-        question = QUESTION.match(s) if para else None
+        question = QUESTION.match(s)
+        if question and not para and not _question_without_gap(question, previous):
+            question = None
+        previous = s
         if nested:
             current["options"].append({**nested, "left": line.left})
         elif option and not (question and not option["box"] and "." in question.group(1)):
@@ -392,14 +433,8 @@ def _page_summary(text: PdfText) -> str:
 
 
 def looks_like_aa(text: PdfText) -> bool:
-    """An AA has many checkbox options; a BPD has none."""
-    boxes = 0
-    for lines in text.pages:
-        for l in lines:
-            s = l.text.strip()
-            m = OPTION.match(s)
-            boxes += bool((m and m.group(2)) or BOX_FIRST.match(s))
-    return boxes >= 3
+    """An AA has checkboxes (three or more, anywhere on its lines); a BPD has none."""
+    return sum(len(BOX_TOKEN.findall(l.text)) for lines in text.pages for l in lines) >= 3
 
 
 def document_from_text(text: PdfText, role: str | None = None) -> Document:
