@@ -36,6 +36,7 @@ LIGATURES = str.maketrans({"ﬁ": "fi", "ﬂ": "fl", "ﬀ": "ff", "ﬃ": "ffi", 
 EMPTY_BOXES = "☐□▢❏❐❑❒\uf0a8\uf06f\uf071\uf0a1"
 TICKED_BOXES = "☒☑⊠\uf0fe\uf0fd\uf078\uf0fc"
 SYMBOL_FONT_LETTERS = {"¨": "☐", "o": "☐", "q": "☐", "þ": "☒", "ý": "☒", "x": "☒"}
+BOXES = str.maketrans({**{c: "☐" for c in EMPTY_BOXES}, **{c: "☒" for c in TICKED_BOXES}})
 BOX_MIN, BOX_MAX = 4.5, 18.0  # a checkbox's side in points
 
 
@@ -113,7 +114,7 @@ def clean_text(text: str, font: str = "") -> str:
         text = text.replace("■", "[?]")
     if "wingding" in font.lower():
         text = "".join(SYMBOL_FONT_LETTERS.get(c, c) for c in text)
-    return "".join("☐" if c in EMPTY_BOXES else "☒" if c in TICKED_BOXES else c for c in text)
+    return text.translate(BOXES)
 
 
 def _rotated_rects(page, rects) -> set[int]:
