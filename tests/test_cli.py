@@ -140,3 +140,17 @@ def test_progress_lines_when_piped_and_silence_with_quiet(tmp_path, session_stor
     assert all(": " in line and " items in " in line for line in lines)  # plain lines, no live table when piped
     quiet = cw(*args, "-o", tmp_path / "b", "-q", store=session_store_path)
     assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
+
+
+def test_a_hosted_provider_without_a_key_is_a_clear_error(tmp_path, monkeypatch):
+    """No key for api.openai.com: exit 2 at once, naming the variable, no traceback, nothing written."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "crosswalk", "run", "--verifier", "llm",
+                           "--source-bpd", EXAMPLES / "source_bpd.json", "--target-bpd", EXAMPLES / "target_bpd.json",
+                           "-o", out, "--store", tmp_path / "s.sqlite"], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 2, proc.stderr
+    assert "no API key: set $OPENAI_API_KEY" in proc.stderr and "Traceback" not in proc.stderr
+    assert not out.exists()

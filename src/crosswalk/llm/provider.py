@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Sequence
+from urllib.parse import urlparse
 
 import httpx
 import numpy as np
 
+from ..errors import ConfigError
 from ..settings import FALLBACK_RATE_LIMIT, Settings
 from .client import LLMClient
 from .limiter import ModelLimiter, estimate_tokens
@@ -16,8 +19,18 @@ MAX_BATCH_INPUTS = 2048     # OpenAI's limit per embeddings request
 MAX_BATCH_TOKENS = 250_000  # stay well under the per-request token limit
 
 
+HOSTED = ("openai.com", "openai.azure.com", "azure.com")  # endpoints that always want a key
+
+
 def make_client(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> LLMClient:
-    """One shared client (one connection pool) with a limiter per model from the settings."""
+    """One shared client (one connection pool) with a limiter per model from the settings.
+
+    A hosted endpoint without a key in the environment is a ConfigError now, rather than
+    a run that fails (or waits on an unreachable network) call after call."""
+    host = urlparse(settings.llm_base_url).hostname or ""
+    if transport is None and host.endswith(HOSTED) and not os.environ.get(settings.api_key_env):
+        raise ConfigError(f"no API key: set ${settings.api_key_env} for {host} "
+                          "(or point llm_base_url at a local OpenAI-compatible server)")
     def limiter_for(model: str) -> ModelLimiter:
         rpm, tpm = settings.rate_limits.get(model, FALLBACK_RATE_LIMIT)
         concurrency = settings.model_concurrency.get(model, settings.max_concurrency)
