@@ -467,3 +467,17 @@ def test_labelled_boxes_side_by_side(tmp_path):
     assert [(o.label, o.text, o.is_selected) for o in annuity.options] == [
         ("1", "joint and 100% survivor", False), ("2", "joint and 50% survivor", True)]
     assert [(o.label, o.is_selected) for o in form.options] == [("a", False), ("b", False), ("c", True)]
+
+
+def test_run_names_pages_that_gave_nothing(tmp_path):
+    """Without Tesseract the scanned page is named (file and page) and the run still finishes."""
+    import os
+
+    env = {**os.environ, "PATH": "/nonexistent"}
+    proc = subprocess.run([sys.executable, "-m", "crosswalk", "run", "--source-bpd", PDFS / "source_bpd_scanned.pdf",
+                           "--target-bpd", PDFS / "target_bpd.pdf", "-o", tmp_path / "out",
+                           "--store", tmp_path / "s.sqlite"], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "source_bpd_scanned.pdf: page 2: no text layer: OCR needs the tesseract program" in " ".join(proc.stdout.split())
+    documents = json.loads((tmp_path / "out" / "documents" / "source_bpd.json").read_text())
+    assert documents["page_paths"][1].startswith("no text layer")

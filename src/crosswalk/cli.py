@@ -48,6 +48,16 @@ def _settings(**flags: object) -> Settings:
     return load_settings({k: v for k, v in flags.items() if v is not None})
 
 
+def _warn_unread_pages(*docs) -> None:
+    """Name every PDF page that gave nothing (no text layer and no OCR, or a failure), file and page."""
+    for doc in docs:
+        if doc is None:
+            continue
+        unread = [f"page {n}: {how}" for n, how in enumerate(doc.page_paths, 1) if how.startswith(("failed", "no text"))]
+        if unread:
+            console.print(f"[yellow]{Path(doc.source_path).name}: {'; '.join(unread)}[/yellow]", highlight=False)
+
+
 def _load_conversion(source_bpd: Optional[Path], target_bpd: Optional[Path], source_aa: Optional[Path],
                      target_aa: Optional[Path], password: Optional[str] = None, store: Store | None = None) -> Conversion:
     return load_conversion({"source_bpd": source_bpd, "target_bpd": target_bpd,
@@ -166,6 +176,8 @@ def run(
                          verifier=verifier, verify_mode=verify_mode, llm_base_url=llm_base_url, llm_model=llm_model)
     with Store.open(settings.store_path) as st:  # PDF extractions are cached there
         conv = _load_conversion(source_bpd, target_bpd, source_aa, target_aa, password, st)
+    if not quiet:
+        _warn_unread_pages(conv.source_bpd, conv.target_bpd, conv.source_aa, conv.target_aa)
     execute_run(conv, settings, out, quiet)
 
 
@@ -187,10 +199,7 @@ def demo(out: Path = typer.Option(Path("demo-output"), "-o", "--out", help="outp
         with Store.open(settings.store_path) as st:  # extractions (the OCR'd page too) are cached there
             conv = _load_conversion(pdfs / "source_bpd_scanned.pdf", pdfs / "target_bpd.pdf",
                                     pdfs / "source_aa_form.pdf", pdfs / "target_aa.pdf", store=st)
-        for doc in (conv.source_bpd, conv.target_bpd, conv.source_aa, conv.target_aa):
-            unread = [f"page {n}: {how}" for n, how in enumerate(doc.page_paths, 1) if how not in ("text", "ocr")]
-            if unread:
-                console.print(f"[yellow]{Path(doc.source_path).name}: {'; '.join(unread)}[/yellow]")
+        _warn_unread_pages(conv.source_bpd, conv.target_bpd, conv.source_aa, conv.target_aa)
     else:
         conv = _load_conversion(EXAMPLES / "source_bpd.json", EXAMPLES / "target_bpd.json",
                                 EXAMPLES / "source_aa_filled.json", EXAMPLES / "target_aa.json")
@@ -318,9 +327,7 @@ def extract(file: Path = typer.Argument(..., help="a PDF (or any importable file
     tmp = out.with_name(f".{out.name}.tmp")
     save_document(doc, tmp)
     tmp.replace(out)
-    unread = [f"page {n}: {how}" for n, how in enumerate(doc.page_paths, 1) if how.startswith(("failed", "no text"))]
-    for line in unread:
-        console.print(f"[yellow]{file}: {line}[/yellow]")
+    _warn_unread_pages(doc)
     console.print(f"{file}: {len(doc.items)} {'provisions' if doc.role == 'bpd' else 'elections'} → {out}")
 
 
