@@ -97,7 +97,7 @@ def score_records(expected: list[str], extracted: list[str]) -> dict:
             "split": split, "merged": merged, "found": found}
 
 
-def bpd_row(records: list[dict], pdf: Path, pages: int | None) -> dict:
+def bpd_row(records: list[dict], pdf: Path) -> dict:
     started = time.perf_counter()
     text = read_text(pdf)
     doc = document_from_text(text, "bpd")
@@ -188,13 +188,13 @@ def main() -> None:
             for layout in ("single", "two-column", "inline"):
                 pdf = out / f"{name}-{layout}.pdf"
                 truth = render_bpd(doc, pdf, layout)
-                rows.append({"document": name, "layout": layout, **bpd_row(doc["records"], pdf, None)})
+                rows.append({"document": name, "layout": layout, **bpd_row(doc["records"], pdf)})
                 if layout == "single" and args.ocr_pages:
                     scan = out / f"{name}-scan.pdf"
                     scan_copy(pdf, scan, args.ocr_pages)
                     shown = [r for r in doc["records"] if truth.pages[r["id"]] < args.ocr_pages]  # last page may be cut
                     rows.append({"document": name, "layout": f"scan ({args.ocr_pages} p., OCR)",
-                                 **bpd_row(shown, scan, args.ocr_pages)})
+                                 **bpd_row(shown, scan)})
         for name in ("source_aa", "target_aa"):
             doc = json.loads((corpus / f"{name}.json").read_text())
             for layout in ("glyphs", "drawn", "form"):

@@ -53,8 +53,7 @@ from crosswalk.fingerprint import fingerprint  # noqa: E402
 from crosswalk.llm.fake_api import PROFILES, FakeAPIProcess  # noqa: E402
 from crosswalk.llm.provider import OpenAIEmbedder, make_client  # noqa: E402
 from crosswalk.metrics import RunMetrics  # noqa: E402
-from crosswalk.pipeline import match_documents  # noqa: E402
-from crosswalk.pipeline import make_verifier  # noqa: E402
+from crosswalk.pipeline import make_verifier, match_documents  # noqa: E402
 from crosswalk.settings import load_settings  # noqa: E402
 from crosswalk.store import Store  # noqa: E402
 from crosswalk.verify.features import build_candidate_sets  # noqa: E402

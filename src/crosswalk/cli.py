@@ -21,6 +21,7 @@ from . import __version__
 from .errors import CrosswalkError, InputError
 from .evaluate import load_gold, score
 from .extract import load_document
+from .extract.pdf import unread_pages
 from .pipeline import Conversion, ConversionResult
 from .runner import batch_settings, convert, load_conversion, read_manifest, run_batch
 from .report import count_by, status_counts, write_json, write_reports
@@ -53,7 +54,7 @@ def _warn_unread_pages(*docs) -> None:
     for doc in docs:
         if doc is None:
             continue
-        unread = [f"page {n}: {how}" for n, how in enumerate(doc.page_paths, 1) if how.startswith(("failed", "no text"))]
+        unread = unread_pages(doc.page_paths)
         if unread:
             console.print(f"[yellow]{Path(doc.source_path).name}: {'; '.join(unread)}[/yellow]", highlight=False)
 

@@ -89,6 +89,13 @@ async def prepare_side(doc: Document, embedder: CachedEmbedder, metrics: RunMetr
     return make_side([item.id for item in doc.items], fps, vectors[:n], vectors[n:])
 
 
+async def prepare_sides(kind: str, source: Document, target: Document, embedder: CachedEmbedder,
+                        metrics: RunMetrics) -> tuple[Side, Side]:
+    """Both documents of a pair fingerprinted and embedded, concurrently."""
+    return await asyncio.gather(prepare_side(source, embedder, metrics, f"{kind}:source"),
+                                prepare_side(target, embedder, metrics, f"{kind}:target"))
+
+
 def decision_rule(settings: Settings, trained_threshold: float) -> DecisionRule:
     threshold = settings.match_threshold if settings.match_threshold is not None else trained_threshold
     return DecisionRule(match_threshold=threshold, partial_threshold=max(settings.partial_threshold, threshold),
@@ -98,10 +105,7 @@ def decision_rule(settings: Settings, trained_threshold: float) -> DecisionRule:
 async def candidate_sets_for(kind: str, source: Document, target: Document, settings: Settings,
                              embedder: CachedEmbedder, metrics: RunMetrics) -> list[CandidateSet]:
     """Fingerprint, embed and score both sides; the top-k candidates of every source item."""
-    src_side, tgt_side = await asyncio.gather(
-        prepare_side(source, embedder, metrics, f"{kind}:source"),
-        prepare_side(target, embedder, metrics, f"{kind}:target"),
-    )
+    src_side, tgt_side = await prepare_sides(kind, source, target, embedder, metrics)
     with metrics.stage(f"{kind}:candidates", items=len(source.items)):
         matrices = await asyncio.to_thread(score_matrices, src_side, tgt_side)
         return await asyncio.to_thread(build_candidate_sets, src_side, tgt_side, matrices, settings.candidates_k)
@@ -127,8 +131,7 @@ async def match_documents(kind: str, source: Document, target: Document, setting
 
     Source items stream to the verifier in chunks: while one chunk's calls are in flight,
     the next chunk's candidate features are computed (off the event loop)."""
-    src_side, tgt_side = await asyncio.gather(prepare_side(source, embedder, metrics, f"{kind}:source"),
-                                              prepare_side(target, embedder, metrics, f"{kind}:target"))
+    src_side, tgt_side = await prepare_sides(kind, source, target, embedder, metrics)
     n, k = len(source.items), settings.candidates_k
     chunks = [range(i, min(i + STREAM_CHUNK, n)) for i in range(0, n, STREAM_CHUNK)]
     with metrics.stage(f"{kind}:candidates", items=n):  # all-pairs scores and the first chunk's features

@@ -51,7 +51,6 @@ class Line:
     bold: bool = False        # the whole line is set in a bold face
     bold_lead: str = ""       # the bold words the line starts with (a caption such as "(a) Eligibility.")
     size: float = 0.0         # font size in points
-    height: float = 0.0       # line height as a share of the page
 
 
 @dataclass
@@ -275,7 +274,7 @@ def join_runs(runs: list[Run], number: int) -> list[Line]:
             lead.append(r.text)
         size = max(r.size for r in group)
         lines.append(Line(number, min(r.top for r in group), group[0].left, text, bold=len(lead) == len(group),
-                          bold_lead=" ".join(lead), size=size, height=max(r.bottom - r.top for r in group)))
+                          bold_lead=" ".join(lead), size=size))
     return lines
 
 

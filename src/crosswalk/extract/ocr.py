@@ -67,11 +67,9 @@ def ocr_lines(image, number: int) -> list[Line]:
         if not word or float(data["conf"][i]) < MIN_CONFIDENCE:
             continue
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        line = lines.setdefault(key, {"words": [], "top": data["top"][i], "left": data["left"][i], "bottom": 0})
+        line = lines.setdefault(key, {"words": [], "top": data["top"][i], "left": data["left"][i]})
         line["words"].append(word)
         line["top"] = min(line["top"], data["top"][i])
         line["left"] = min(line["left"], data["left"][i])
-        line["bottom"] = max(line["bottom"], data["top"][i] + data["height"][i])
     # Tesseract's blocks come in reading order (columns included), so its order is kept
-    return [Line(number, l["top"] / height, l["left"] / width, " ".join(l["words"]),
-                height=(l["bottom"] - l["top"]) / height) for l in lines.values()]
+    return [Line(number, l["top"] / height, l["left"] / width, " ".join(l["words"])) for l in lines.values()]

@@ -55,6 +55,9 @@ BOX = r"\[\s*[xX✓✔?]?\s*\]|☐|☒|☑|✓|✔|□|■"
 OPTION = re.compile(rf"^\(?([a-z]|\d{{1,2}})[.)]\s*({BOX})?\s*(.*)$")
 BOX_FIRST = re.compile(rf"^({BOX})\s*(?:\(?([a-z]|\d{{1,2}})[.)]\s+)?(.*)$")
 NESTED = re.compile(rf"^(?:\((\d{{1,2}}|[ivx]{{1,4}})\)|(\d{{1,2}}|[ivx]{{1,4}})\.)\s*({BOX})?\s*(.*)$")
+BOX_TOKEN = re.compile(BOX)
+INLINE_ANSWER_CHARS = 40  # boxes side by side on a line are answers only when each is this short
+TRAILING_LABEL = re.compile(r"(?:^|\s)\(?(?:[a-z]|\d{1,2})[.)]\s*$")
 SELECTED = {"[x]", "[X]", "☒", "☑", "✓", "✔", "[✓]", "[✔]", "■"}
 BLANK = re.compile(r"_{2,}([^_\n]*?)_{2,}|_{3,}")
 
@@ -249,7 +252,7 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
             continue  # article headings group sections; they are not provisions themselves
         start = _bpd_start(line, para, section)
         if start and provisions and not provisions[-1]["parts"] and not start["number"] and not start["parts"]:
-            start = None  # two heading lines in a row: the second continues the first title
+            # two heading lines in a row: the second continues the first title
             provisions[-1]["title"] = f"{provisions[-1]['title']} {s}".strip()
             continue
         if start:
@@ -291,10 +294,10 @@ def _option_start(s: str, question: dict) -> dict | None:
     m = BOX_FIRST.match(s)
     if m:
         label = m.group(2) or chr(ord("a") + expected)
-        return {"label": label, "box": m.group(1), "parts": [m.group(3)], "children": []}
+        return {"label": label, "box": m.group(1), "parts": [m.group(3)]}
     m = OPTION.match(s)
     if m and (m.group(2) or m.group(1) == chr(ord("a") + expected)):
-        return {"label": m.group(1), "box": m.group(2) or "", "parts": [m.group(3)], "children": []}
+        return {"label": m.group(1), "box": m.group(2) or "", "parts": [m.group(3)]}
     return None
 
 
@@ -307,7 +310,7 @@ def _nested_start(s: str, line: Line, question: dict) -> dict | None:
     m = NESTED.match(s)
     if m and m.group(3) and line.left > parent["left"] + 0.01:
         return {"label": f"{parent['label']}.{m.group(1) or m.group(2)}", "box": m.group(3), "parts": [m.group(4)],
-                "children": []}
+}
     return None
 
 
@@ -332,11 +335,6 @@ def _is_context(s: str, line: Line) -> bool:
     letters = [c for c in s if c.isalpha()]
     return (len(s) <= 100 and len(letters) >= 4 and not BLANK.search(s)
             and (s.upper() == s or line.bold and _is_title(s)))
-
-
-BOX_TOKEN = re.compile(BOX)
-INLINE_ANSWER_CHARS = 40
-TRAILING_LABEL = re.compile(r"(?:^|\s)\(?(?:[a-z]|\d{1,2})[.)]\s*$")
 
 
 def _inline_boxes_split(lines: list[Line], starts: list[bool]):
@@ -425,9 +423,14 @@ def _election(doc_id: str, n: int, q: dict) -> Election:
 
 # ---------------------------------------------------------------- documents
 
+def unread_pages(page_paths) -> list[str]:
+    """"page N: why" for every page that gave nothing (no text layer and no OCR, or a failure)."""
+    return [f"page {n}: {how}" for n, how in enumerate(page_paths, 1) if how.startswith(("failed", "no text"))]
+
+
 def _page_summary(text: PdfText) -> str:
     """Which pages gave nothing and why, for error messages."""
-    bad = [f"page {n}: {how}" for n, how in enumerate(text.page_paths, 1) if how not in ("text", "ocr")]
+    bad = unread_pages(text.page_paths)
     return "; ".join(bad[:3]) + (f"; and {len(bad) - 3} more pages" if len(bad) > 3 else "") if bad else \
         f"{len(text.pages)} pages read"
 

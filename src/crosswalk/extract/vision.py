@@ -142,7 +142,7 @@ async def read_page_with_fallback(client: LLMClient, models: list[str], store: S
 async def read_pdf_with_vision(path: Path, client: LLMClient, models: list[str], store: Store | None = None,
                                password: str | None = None, role: str | None = None) -> Document:
     """A PDF whose pages without a text layer are read by the vision model (the others from their text)."""
-    from .pdf import document_from_text, looks_like_aa, read_text
+    from .pdf import document_from_text, looks_like_aa, read_text, unread_pages
 
     text = read_text(path, password, ocr=False)
     missing = [n for n, how in enumerate(text.page_paths, 1) if how != "text"]
@@ -166,7 +166,7 @@ async def read_pdf_with_vision(path: Path, client: LLMClient, models: list[str],
                 r.setdefault("provenance", {"page": page.page})
             parts.append(assemble_document(path.stem, role, [records], model=models[0]))
     if not parts:
-        raise InputError(path, "nothing could be read: " + "; ".join(f"page {n}: {h}" for n, h in enumerate(paths, 1)))
+        raise InputError(path, "nothing could be read: " + ("; ".join(unread_pages(paths)) or "no records on any page"))
     return merge_by_page(path, role, parts, paths)
 
 
