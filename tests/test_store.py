@@ -56,3 +56,29 @@ def test_runs_are_recorded(tmp_path):
         assert s.get_run("r1")["status"] == "running"
         s.finish_run("r1", "finished", {"bpd": {"match": 3}})
         assert s.get_run("r1")["status"] == "finished"
+
+
+def test_threads_share_one_store(tmp_path):
+    """Extraction writes from a worker thread while the event loop writes verdicts: one
+    connection, so every use of it must be serialised (two BEGINs at once used to fail)."""
+    import threading
+
+    store = Store.open(tmp_path / "s.sqlite")
+    errors = []
+
+    def writer(t: int) -> None:
+        try:
+            for i in range(200):
+                store.put_json("verdict", f"k{t}-{i}", {"i": i})
+                assert store.get_json(f"k{t}-{i}") == {"i": i}
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    assert store.count("verdict") == 1200
+    store.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterable
@@ -79,6 +80,9 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path):
         self._conn = conn
         self.path = path
+        # one connection shared by the event loop and worker threads (extraction caches its
+        # pages from a thread while verdicts are written on the loop): one user at a time
+        self._lock = threading.RLock()
 
     @classmethod
     def open(cls, path: Path | str) -> "Store":
@@ -107,7 +111,8 @@ class Store:
                 raise StoreError(f"{path}: cannot open store: {exc}") from None
 
     def close(self) -> None:
-        self._conn.close()
+        with self._lock:
+            self._conn.close()
 
     def __enter__(self) -> "Store":
         return self
@@ -134,11 +139,13 @@ class Store:
             raise
 
     def applied_migrations(self) -> list[str]:
-        return [row[0] for row in self._conn.execute("SELECT name FROM migrations ORDER BY name")]
+        with self._lock:
+            return [row[0] for row in self._conn.execute("SELECT name FROM migrations ORDER BY name")]
 
     # -- cache ------------------------------------------------------------------
     def get(self, key: str) -> bytes | None:
-        row = self._conn.execute("SELECT value FROM cache WHERE key = ?", (key,)).fetchone()
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM cache WHERE key = ?", (key,)).fetchone()
         return None if row is None else bytes(row[0])
 
     def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
@@ -147,8 +154,9 @@ class Store:
         for i in range(0, len(keys), 500):  # stay under SQLite's variable limit
             chunk = keys[i:i + 500]
             marks = ",".join("?" * len(chunk))
-            for key, value in self._conn.execute(f"SELECT key, value FROM cache WHERE key IN ({marks})", chunk):
-                found[key] = bytes(value)
+            with self._lock:
+                rows = self._conn.execute(f"SELECT key, value FROM cache WHERE key IN ({marks})", chunk).fetchall()
+            found.update((key, bytes(value)) for key, value in rows)
         return found
 
     def put_many(self, kind: str, items: Iterable[tuple[str, bytes]]) -> None:
@@ -169,9 +177,10 @@ class Store:
         self.put(kind, key, canonical_json(value).encode("utf-8"))
 
     def count(self, kind: str | None = None) -> int:
-        if kind is None:
-            return self._conn.execute("SELECT COUNT(*) FROM cache").fetchone()[0]
-        return self._conn.execute("SELECT COUNT(*) FROM cache WHERE kind = ?", (kind,)).fetchone()[0]
+        with self._lock:
+            if kind is None:
+                return self._conn.execute("SELECT COUNT(*) FROM cache").fetchone()[0]
+            return self._conn.execute("SELECT COUNT(*) FROM cache WHERE kind = ?", (kind,)).fetchone()[0]
 
     # -- runs -------------------------------------------------------------------
     def start_run(self, run_id: str, settings: dict, output_dir: str) -> None:
@@ -193,10 +202,11 @@ class Store:
             self._conn.execute("UPDATE runs SET progress = ? WHERE run_id = ?", (canonical_json(progress), run_id))
 
     def find_runs(self, prefix: str) -> list[dict]:
-        cur = self._conn.execute("SELECT * FROM runs WHERE run_id LIKE ? OR output_dir = ? ORDER BY started DESC",
-                                 (prefix + "%", prefix))
-        names = [c[0] for c in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
+        with self._lock:
+            cur = self._conn.execute("SELECT * FROM runs WHERE run_id LIKE ? OR output_dir = ? ORDER BY started DESC",
+                                     (prefix + "%", prefix))
+            names = [c[0] for c in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
 
     def finish_run(self, run_id: str, status: str, summary: dict) -> None:
         with self._transaction():
@@ -206,28 +216,38 @@ class Store:
             )
 
     def get_run(self, run_id: str) -> dict | None:
-        cur = self._conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,))
-        row = cur.fetchone()
+        with self._lock:
+            cur = self._conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,))
+            row = cur.fetchone()
         if row is None:
             return None
         return dict(zip([c[0] for c in cur.description], row))
 
     # -- helpers ----------------------------------------------------------------
     def _transaction(self) -> "_Tx":
-        return _Tx(self._conn)
+        return _Tx(self._conn, self._lock)
 
 
 class _Tx:
-    """`BEGIN IMMEDIATE` … `COMMIT`, rolled back on any exception."""
+    """`BEGIN IMMEDIATE` … `COMMIT` holding the store's lock, rolled back on any exception."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock):
         self._conn = conn
+        self._lock = lock
 
     def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
+        self._lock.acquire()
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
-        self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        try:
+            self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self._lock.release()
 
 
 def vector_to_bytes(vector: np.ndarray) -> bytes:
