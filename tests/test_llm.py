@@ -10,8 +10,8 @@ import pytest
 from crosswalk.errors import AuthenticationError, ModelNotFoundError
 from crosswalk.llm.client import LLMClient, backoff_delay
 from crosswalk.llm.fake_api import PROFILES, Faults, FakeAPI, ModelProfile, Profile, fake_embedding
-from crosswalk.llm.limiter import ModelLimiter, Window, parse_duration
-from crosswalk.llm.prompts import ReplyError, build_verification_messages, fence, parse_verification
+from crosswalk.llm.limiter import ModelLimiter, Window, estimate_tokens, parse_duration
+from crosswalk.llm.prompts import ReplyError, build_verification_messages, fence, parse_verification, reply_token_cap
 from crosswalk.store import Store
 from crosswalk.verify.features import FEATURES, CandidateSet
 from crosswalk.verify.llm import LLMVerifier
@@ -227,6 +227,22 @@ def test_reply_parsing():
         with pytest.raises(ReplyError):
             parse_verification(bad, 3)
     assert fence({"t": "<b>"}) == '<document_data>\n{"t":"\\u003cb>"}\n</document_data>'
+
+
+def test_reply_cap_fits_the_longest_reply_the_prompt_allows():
+    """Every candidate listed and a 30-word sentence must fit the per-call cap, which grows
+    with the candidates and never passes the configured ceiling."""
+    sentence = ("Both define Compensation as Form W-2 wages with the same exclusions, but the target adds "
+                "post-severance pay and drops the fringe benefit rule, so it is a partial match overall.")
+    assert len(sentence.split()) == 30
+    for n in (1, 3, 6, 8):
+        longest = json.dumps({"matches": [{"candidate": i, "relation": "equivalent"} for i in range(1, n + 1)],
+                              "variance_type": "administrative", "impact": "medium", "confidence": 0.85,
+                              "reasoning": sentence})
+        assert parse_verification(longest, n).matches[-1].candidate == n
+        assert estimate_tokens(longest) <= reply_token_cap(n, 4000)
+    assert reply_token_cap(1, 4000) < reply_token_cap(6, 4000) <= 200
+    assert reply_token_cap(50, 200) == 200
 
 
 def test_backoff_and_buckets():

@@ -74,8 +74,8 @@ class Settings(BaseModel):
         "two_stage", description="llm verifier: local first and only the uncertain band to the LLM; or every item")
     llm_band_low: float = Field(0.15, ge=0.0, le=1.0, description="two-stage: below this the local verifier says no_match")
     llm_band_high: float = Field(0.85, ge=0.0, le=1.0, description="two-stage: from this the local verifier says match")
-    llm_max_output_tokens: int = Field(200, ge=50, le=4000, description="verification reply cap; providers count it "
-                                       "against TPM whatever the reply's length (replies run ~100 tokens)")
+    llm_max_output_tokens: int = Field(200, ge=50, le=4000, description="ceiling of the verification reply cap, which is "
+                                       "sized per call (80 + 14 per candidate); providers count it against TPM")
     llm_max_candidates: int = Field(6, ge=1, le=50, description="candidates shown to the LLM per source item")
     llm_timeout_s: float = Field(120.0, gt=0, description="per-request timeout")
     llm_max_retries: int = Field(6, ge=0, le=20)

@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import AuthenticationError, ModelNotFoundError, ProviderError
 from ..llm.client import LLMClient
 from ..llm.prompts import (PROMPT_VERSION, RESPONSE_FORMAT, ReplyError, VerificationReply,
-                           build_verification_messages, parse_verification, repair_messages)
+                           build_verification_messages, parse_verification, repair_messages, reply_token_cap)
 from ..models import Verdict
 from ..store import Store, cache_key
 from .features import CandidateSet
@@ -117,8 +117,9 @@ class LLMVerifier:
         return reply
 
     async def _ask_with_repair(self, messages: list[dict], n: int) -> VerificationReply:
+        cap = reply_token_cap(n, self.max_tokens)
         result = await self.client.chat(self.model, messages, response_format=RESPONSE_FORMAT,
-                                        max_tokens=self.max_tokens, operation=self.operation)
+                                        max_tokens=cap, operation=self.operation)
         self.stats.calls_answered += 1
         try:
             if result.finish_reason == "length":
@@ -127,7 +128,7 @@ class LLMVerifier:
         except ReplyError as first:
             self.stats.repaired += 1
             again = await self.client.chat(self.model, repair_messages(messages, result.content, str(first)),
-                                           response_format=RESPONSE_FORMAT, max_tokens=self.max_tokens * 2,
+                                           response_format=RESPONSE_FORMAT, max_tokens=max(cap * 2, self.max_tokens),
                                            operation=self.operation)
             self.stats.calls_answered += 1
             if again.finish_reason == "length":
