@@ -5,7 +5,12 @@ import asyncio
 import numpy as np
 import pytest
 
-from crosswalk.candidates import TfidfSpace, plan_counts, top_k
+import math
+from collections import Counter
+
+from crosswalk.candidates import TfidfSpace, compatibility_matrix, plan_counts, top_k
+from crosswalk.classify import PROVISION_TYPES, compatible
+from crosswalk.fingerprint import content_words
 from crosswalk.evaluate import GoldItem
 from crosswalk.models import Election, ElectionOption
 from crosswalk.verify.features import FEATURES, CandidateSet
@@ -24,6 +29,35 @@ def test_tfidf_prefers_shared_rare_words():
     space = TfidfSpace(["hardship withdrawal of deferrals"], ["loans to participants", "hardship distributions of deferrals"])
     sim = space.similarity()
     assert sim[0, 1] > sim[0, 0]
+
+
+def _full_vocabulary_cosine(a: list[str], b: list[str]) -> np.ndarray:
+    """The textbook computation (every term a column), to check the shared-terms shortcut."""
+    docs = [Counter(content_words(t)) for t in a + b]
+    df = Counter(t for d in docs for t in d)
+    vocab = sorted(df)
+    m = np.array([[(1 + math.log(d[t])) * (math.log((1 + len(docs)) / (1 + df[t])) + 1) if t in d else 0.0
+                   for t in vocab] for d in docs])
+    m /= np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+    return m[: len(a)] @ m[len(a):].T
+
+
+def test_tfidf_equals_the_full_vocabulary_computation():
+    a = ["hardship withdrawal of elective deferrals", "loans to participants and beneficiaries", "trustee powers"]
+    b = ["hardship distributions of deferrals deferrals", "participant loans", "vesting schedule", ""]
+    got = TfidfSpace(a, b, bigrams=False).similarity()
+    assert got.shape == (3, 4)
+    assert np.allclose(got, _full_vocabulary_cosine(a, b), atol=1e-6)
+    assert TfidfSpace([], b).similarity().shape == (0, 4)
+
+
+def test_compatibility_matrix_is_the_table_pair_by_pair():
+    src = ["vesting", "loans", "other", "definition", "trust"]
+    tgt = list(PROVISION_TYPES)
+    got = compatibility_matrix(src, tgt)
+    assert got.tolist() == [[compatible(x, y) for y in tgt] for x in src]
+    assert got[0, tgt.index("distributions")] and not got[1, tgt.index("vesting")]
+    assert compatibility_matrix([], tgt).shape == (0, len(tgt))
 
 
 def test_plan_counts_before_paying():

