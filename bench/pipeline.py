@@ -46,14 +46,14 @@ from common import corpus_missing, parse_args  # noqa: E402  (sets up the path a
 import numpy as np  # noqa: E402
 
 from crosswalk.candidates import make_side, score_matrices  # noqa: E402
-from crosswalk.embed import CachedEmbedder  # noqa: E402
-from crosswalk.extract import load_document  # noqa: E402
 from crosswalk.extract.vision import PageImage, assemble_document, read_document, read_page  # noqa: E402
+from crosswalk import fingerprint as fingerprint_module  # noqa: E402
+from crosswalk.classify import topic  # noqa: E402
 from crosswalk.fingerprint import fingerprint  # noqa: E402
 from crosswalk.llm.fake_api import PROFILES, FakeAPIProcess  # noqa: E402
-from crosswalk.llm.provider import OpenAIEmbedder, make_client  # noqa: E402
-from crosswalk.metrics import RunMetrics  # noqa: E402
-from crosswalk.pipeline import make_verifier, match_documents  # noqa: E402
+from crosswalk.llm.provider import make_client  # noqa: E402
+from crosswalk.pipeline import Conversion, make_verifier, run_conversion  # noqa: E402
+from crosswalk.runner import open_conversion  # noqa: E402
 from crosswalk.settings import load_settings  # noqa: E402
 from crosswalk.store import Store  # noqa: E402
 from crosswalk.verify.features import build_candidate_sets  # noqa: E402
@@ -161,35 +161,21 @@ def render_pdfs(shared: Path, out: Path) -> dict[str, Path]:
     return pdfs
 
 
-def from_pdfs(pdfs: dict[str, Path], store: Store):
-    """Documents read from their text layer on this machine, one at a time off the event loop
-    (pdfium is not thread-safe), source BPD first: the BPD crosswalk carries most of the calls."""
-    lock = asyncio.Lock()
-
-    async def read(name: str):
-        async with lock:
-            return await asyncio.to_thread(load_document, pdfs[name], None, store)
-    return read
+def from_pdfs(pdfs: dict[str, Path], store: Store, reading: asyncio.Lock | None = None) -> Conversion:
+    """The documents read from their text layer on this machine, as `crosswalk run` reads them."""
+    return open_conversion(pdfs, None, store, reading)
 
 
-def from_vision(client, pages: dict, store: Store):
+def from_vision(client, pages: dict, store: Store) -> Conversion:
     """Every page read by the vision model (scanned documents)."""
-    async def read(name: str):
-        return await read_document(client, VISION, store, name, DOCS[name], pages[name])
-    return read
+    return Conversion(**{name: asyncio.ensure_future(read_document(client, VISION, store, name, DOCS[name], pages[name]))
+                         for name in DOCS})
 
 
-async def ours_conversion(client, settings, read, store: Store) -> int:
-    """One conversion with the pipeline's defaults; returns the number of failed items."""
-    embedder = CachedEmbedder(OpenAIEmbedder(client, settings.embedding_model), store)
-    docs = {name: asyncio.create_task(read(name)) for name in DOCS}
-    metrics = RunMetrics()
-
-    async def crosswalk(kind: str) -> int:
-        source, target = await docs[f"source_{kind}"], await docs[f"target_{kind}"]
-        result = await match_documents(kind, source, target, settings, embedder, metrics, store, client)
-        return sum(m.status == "error" for m in result.crosswalk.mappings)
-    return sum(await asyncio.gather(crosswalk("bpd"), crosswalk("aa")))
+async def ours_conversion(client, settings, conversion: Conversion, store: Store) -> int:
+    """One conversion with the pipeline's defaults (`run_conversion`); returns the number of failed items."""
+    result = await run_conversion(conversion, settings, store, client)
+    return sum(m.status == "error" for r in result.results.values() for m in r.crosswalk.mappings)
 
 
 def finish(client, wall: float, scale: float, failed: int, critical_path_min: float) -> dict:
@@ -202,12 +188,12 @@ def finish(client, wall: float, scale: float, failed: int, critical_path_min: fl
 OURS_CRITICAL_PATH_MIN = (PROFILE.models[EMBED].latency_p95_s + PROFILE.models[VERIFY].latency_p95_s) / 60.0
 
 
-async def ours(url: str, make_reader, store_path: Path, critical_path_min: float) -> dict:
+async def ours(url: str, make_conversion, store_path: Path, critical_path_min: float) -> dict:
     settings = settings_for(url, store_path, rate_limit_period_s=60.0 / OURS_SCALE)
     t0 = time.perf_counter()
     async with make_client(settings) as client:
         with Store.open(store_path) as store:
-            failed = await ours_conversion(client, settings, make_reader(client, store), store)
+            failed = await ours_conversion(client, settings, make_conversion(client, store), store)
         return finish(client, time.perf_counter() - t0, OURS_SCALE, failed, critical_path_min)
 
 
@@ -216,8 +202,9 @@ async def batch10(url: str, pdf_sets: list[dict], tmp: Path) -> dict:
     t0 = time.perf_counter()
     async with make_client(settings) as client:
         stores = [Store.open(tmp / f"batch-{i}.sqlite") for i in range(len(pdf_sets))]
+        reading = asyncio.Lock()  # one reader for the batch, as `crosswalk batch` has
         try:
-            failed = await asyncio.gather(*(ours_conversion(client, settings, from_pdfs(p, s), s)
+            failed = await asyncio.gather(*(ours_conversion(client, settings, from_pdfs(p, s, reading), s)
                                             for p, s in zip(pdf_sets, stores)))
         finally:
             for s in stores:
@@ -241,6 +228,7 @@ async def main_async(shared: Path, scanned: bool) -> dict:
         with FakeAPIProcess("poc", time_scale=OURS_SCALE, vision_fixtures=str(tmp / "fixtures.json"), seed=5) as api:
             result["ours"] = await ours(api.url, lambda c, s: from_pdfs(pdfs, s), tmp / "ours.sqlite",
                                         OURS_CRITICAL_PATH_MIN)
+            forget_in_process_caches()  # a rerun is a new process: only the store is warm
             rerun = await ours(api.url, lambda c, s: from_pdfs(pdfs, s), tmp / "ours.sqlite", OURS_CRITICAL_PATH_MIN)
             result["cached_rerun"] = {"wall_s": rerun["wall_s"], "calls": rerun["calls"]}
             result["batch10"] = await batch10(api.url, batch_sets, tmp)
@@ -248,6 +236,11 @@ async def main_async(shared: Path, scanned: bool) -> dict:
                 result["ours_scanned"] = await ours(api.url, lambda c, s: from_vision(c, pages, s),
                                                     tmp / "scanned.sqlite", CRITICAL_PATH_MIN)
     return result
+
+
+def forget_in_process_caches() -> None:
+    fingerprint_module._remembered_fingerprint.cache_clear()
+    topic.cache_clear()
 
 
 def _copy_with_marker(src: Path, dst: Path, i: int) -> Path:

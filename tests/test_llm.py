@@ -406,3 +406,45 @@ def test_aimd_halves_once_per_congestion_event_and_grows_back():
             await ac.release(rate_limited=False)
         return after_burst, after_second, ac.limit
     assert asyncio.run(go()) == (8, 4, 6)
+
+
+def test_waiters_go_by_call_priority_then_arrival_and_cancelled_ones_are_skipped():
+    """In a batch the earlier conversion's calls go first (CALL_PRIORITY, set per conversion)."""
+    from crosswalk.llm.limiter import CALL_PRIORITY, AdaptiveConcurrency
+
+    async def go():
+        ac = AdaptiveConcurrency(1)
+        await ac.acquire()                      # the one slot is taken
+        order = []
+
+        async def call(name: str, priority: int):
+            CALL_PRIORITY.set(priority)         # as run_conversion does for its tasks
+            await ac.acquire()
+            order.append(name)
+            await ac.release(rate_limited=False)
+
+        tasks = [asyncio.ensure_future(call(n, p)) for n, p in
+                 (("late-1", 2), ("early-1", 1), ("gone", 0), ("late-2", 2), ("early-2", 1))]
+        await asyncio.sleep(0)
+        tasks[2].cancel()                       # a waiter cancelled while queued
+        await asyncio.sleep(0)
+        await ac.release(rate_limited=False)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return order, ac.in_flight
+    assert asyncio.run(go()) == (["early-1", "early-2", "late-1", "late-2"], 0)
+
+
+def test_a_free_slot_behind_cancelled_waiters_is_not_lost():
+    from crosswalk.llm.limiter import AdaptiveConcurrency
+
+    async def go():
+        ac = AdaptiveConcurrency(1)
+        await ac.acquire()
+        waiter = asyncio.ensure_future(ac.acquire())
+        await asyncio.sleep(0)
+        waiter.cancel()
+        await asyncio.gather(waiter, return_exceptions=True)
+        await ac.release(rate_limited=False)    # the slot is free; the heap holds a cancelled entry
+        await asyncio.wait_for(ac.acquire(), 1.0)
+        return ac.in_flight
+    assert asyncio.run(go()) == 1

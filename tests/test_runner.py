@@ -1,5 +1,6 @@
 """Runs as an operator sees them: resume after kill -9, status, batches, overlap of the two steps, metrics."""
 
+import asyncio
 import json
 import os
 import signal
@@ -9,7 +10,12 @@ import time
 
 import pytest
 
+from crosswalk.errors import InputError
+from crosswalk.extract import load_document
 from crosswalk.llm.fake_api import FakeAPIProcess
+from crosswalk.pipeline import Conversion, run_conversion
+from crosswalk.settings import load_settings
+from crosswalk.store import Store
 from crosswalk.metrics import RunMetrics, StageMetrics, bottlenecks, recommendation
 
 from .conftest import EXAMPLES
@@ -69,6 +75,54 @@ def test_both_crosswalks_run_concurrently(tmp_path):
     assert bpd["start"] < aa["end"] and aa["start"] < bpd["end"]          # the two steps overlap
     assert stages["confirm+merge"]["start"] >= max(bpd["end"], aa["end"])  # step 3 waits for both
     assert bpd["api_calls"] > 0 and aa["api_calls"] > 0
+
+
+def _example(name: str):
+    return load_document(EXAMPLES / name)
+
+
+def test_a_crosswalk_starts_as_soon_as_its_two_documents_are_read(session_store_path):
+    """The BPD crosswalk runs to the end while the AA documents are still being read."""
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        source_aa, target_aa = loop.create_future(), loop.create_future()
+        conv = Conversion(_example("source_bpd.json"), _example("target_bpd.json"), source_aa, target_aa)
+        events = []
+        settings = load_settings({"store_path": session_store_path}, env={})
+        with Store.open(session_store_path) as store:
+            run = asyncio.ensure_future(run_conversion(conv, settings, store,
+                                                       on_stage=lambda stage, info: events.append((stage, info["state"]))))
+            for _ in range(3000):
+                if ("bpd:verify", "done") in events or run.done():
+                    break
+                await asyncio.sleep(0.01)
+            assert ("bpd:verify", "done") in events
+            assert not any(stage.startswith("aa:") for stage, _ in events)  # nothing of the AA pair yet
+            source_aa.set_result(_example("source_aa_filled.json"))
+            target_aa.set_result(_example("target_aa.json"))
+            result = await run
+        assert set(result.results) == {"bpd", "aa"} and result.instance is not None
+        assert result.conversion.source_aa.id == "keystone-aa-acme"
+        assert [s for s, state in events if state == "done"][-1] == "confirm+merge"
+    asyncio.run(scenario())
+
+
+def test_a_document_that_cannot_be_read_stops_the_run_and_its_other_crosswalk(session_store_path):
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        target_bpd = loop.create_future()  # never read: the run must not wait for it
+        source_aa = loop.create_future()
+        conv = Conversion(_example("source_bpd.json"), target_bpd, source_aa, _example("target_aa.json"))
+        settings = load_settings({"store_path": session_store_path}, env={})
+        with Store.open(session_store_path) as store:
+            run = asyncio.ensure_future(run_conversion(conv, settings, store))
+            await asyncio.sleep(0.05)
+            source_aa.set_exception(InputError("plan.pdf", "given as --source-aa but it is a BPD document"))
+            with pytest.raises(InputError, match="plan.pdf"):
+                await run
+        assert target_bpd.cancelled()
+        assert asyncio.all_tasks() == {asyncio.current_task()}  # no crosswalk left running
+    asyncio.run(scenario())
 
 
 def test_batch_isolates_a_failing_conversion(tmp_path, session_store_path):

@@ -7,6 +7,8 @@ text. Definitions are recognised by their form ("'X' means", "X: Means").
 
 from __future__ import annotations
 
+import functools
+
 from .fingerprint import Fingerprint
 
 PROVISION_TYPES = (
@@ -56,6 +58,7 @@ def _score(text: str, words: tuple[str, ...]) -> int:
     return sum(text.count(w) for w in words)
 
 
+@functools.lru_cache(maxsize=16384)  # fingerprints are frozen; candidates and confirmation both ask
 def topic(fp: Fingerprint) -> str:
     """The subject a record is about (never 'definition'): used for compatibility and topic lookups."""
     heading, body = fp.heading.lower(), fp.body.lower()

@@ -22,7 +22,7 @@ from .errors import CrosswalkError, InputError
 from .evaluate import load_gold, score
 from .extract import load_document
 from .extract.pdf import unread_pages
-from .pipeline import Conversion, ConversionResult
+from .pipeline import ConversionResult
 from .runner import batch_settings, convert, load_conversion, read_manifest, run_batch
 from .report import count_by, status_counts, write_json, write_reports
 from .settings import Settings, load_settings
@@ -59,10 +59,9 @@ def _warn_unread_pages(*docs) -> None:
             console.print(f"[yellow]{Path(doc.source_path).name}: {'; '.join(unread)}[/yellow]", highlight=False)
 
 
-def _load_conversion(source_bpd: Optional[Path], target_bpd: Optional[Path], source_aa: Optional[Path],
-                     target_aa: Optional[Path], password: Optional[str] = None, store: Store | None = None) -> Conversion:
-    return load_conversion({"source_bpd": source_bpd, "target_bpd": target_bpd,
-                            "source_aa": source_aa, "target_aa": target_aa}, password, store)
+def _paths(source_bpd: Optional[Path], target_bpd: Optional[Path], source_aa: Optional[Path],
+           target_aa: Optional[Path]) -> dict[str, Optional[Path]]:
+    return {"source_bpd": source_bpd, "target_bpd": target_bpd, "source_aa": source_aa, "target_aa": target_aa}
 
 
 class ProgressView:
@@ -115,15 +114,18 @@ class ProgressView:
         return table
 
 
-def execute_run(conv: Conversion, settings: Settings, out: Path, quiet: bool = False) -> ConversionResult:
-    """Run a conversion and write its outputs atomically into `out`."""
+def execute_run(paths: dict[str, Optional[Path]], settings: Settings, out: Path, quiet: bool = False,
+                password: Optional[str] = None) -> ConversionResult:
+    """Run a conversion (its documents read as it goes) and write its outputs atomically into `out`."""
     started = time.time()
 
     async def go():
-        with Store.open(settings.store_path) as store, ProgressView(quiet) as view:
-            return await convert(conv, settings, out, store, on_stage=view)
+        with Store.open(settings.store_path) as store, ProgressView(quiet) as view:  # extractions are cached there too
+            return await convert(paths, settings, out, store, on_stage=view, password=password)
     run_id, result = asyncio.run(go())
     if not quiet:
+        conv = result.conversion
+        _warn_unread_pages(conv.source_bpd, conv.target_bpd, conv.source_aa, conv.target_aa)
         _print_summary(result, out, time.time() - started)
         console.print(f"run id: {run_id}  (crosswalk status {run_id})")
     return result
@@ -175,11 +177,7 @@ def run(
     """Crosswalk a source plan document to a target: a BPD pair, an AA pair, or both."""
     settings = _settings(store_path=store, candidates_k=candidates_k, match_threshold=match_threshold,
                          verifier=verifier, verify_mode=verify_mode, llm_base_url=llm_base_url, llm_model=llm_model)
-    with Store.open(settings.store_path) as st:  # PDF extractions are cached there
-        conv = _load_conversion(source_bpd, target_bpd, source_aa, target_aa, password, st)
-    if not quiet:
-        _warn_unread_pages(conv.source_bpd, conv.target_bpd, conv.source_aa, conv.target_aa)
-    execute_run(conv, settings, out, quiet)
+    execute_run(_paths(source_bpd, target_bpd, source_aa, target_aa), settings, out, quiet, password)
 
 
 @app.command()
@@ -197,14 +195,12 @@ def demo(out: Path = typer.Option(Path("demo-output"), "-o", "--out", help="outp
     settings = _settings(store_path=store)
     if source == "pdf":
         pdfs = EXAMPLES / "pdf"
-        with Store.open(settings.store_path) as st:  # extractions (the OCR'd page too) are cached there
-            conv = _load_conversion(pdfs / "source_bpd_scanned.pdf", pdfs / "target_bpd.pdf",
-                                    pdfs / "source_aa_form.pdf", pdfs / "target_aa.pdf", store=st)
-        _warn_unread_pages(conv.source_bpd, conv.target_bpd, conv.source_aa, conv.target_aa)
+        paths = _paths(pdfs / "source_bpd_scanned.pdf", pdfs / "target_bpd.pdf", pdfs / "source_aa_form.pdf",
+                       pdfs / "target_aa.pdf")
     else:
-        conv = _load_conversion(EXAMPLES / "source_bpd.json", EXAMPLES / "target_bpd.json",
-                                EXAMPLES / "source_aa_filled.json", EXAMPLES / "target_aa.json")
-    execute_run(conv, settings, out)
+        paths = _paths(EXAMPLES / "source_bpd.json", EXAMPLES / "target_bpd.json",
+                       EXAMPLES / "source_aa_filled.json", EXAMPLES / "target_aa.json")
+    execute_run(paths, settings, out)
 
 
 @app.command("fake-api")
@@ -415,7 +411,7 @@ def plan(
     from .candidates import plan_counts
 
     settings = _settings(candidates_k=candidates_k)
-    conv = _load_conversion(source_bpd, target_bpd, source_aa, target_aa)
+    conv = load_conversion(_paths(source_bpd, target_bpd, source_aa, target_aa))
     table = Table(title=f"candidate plan (k={settings.candidates_k})")
     for col in ("crosswalk", "source", "target", "pairs in", "pairs kept", "calls (per pair)", "calls (per source)"):
         table.add_column(col, justify="right")

@@ -13,6 +13,7 @@ A fingerprint therefore:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -46,9 +47,9 @@ LEADING_NUMBER = re.compile(r"^\s*(?:(?:article|part|section|question|attachment
 ENUMERATOR = re.compile(r"(?<![\w$%(])\(?(?:[0-9]{1,2}|[a-z]|[ivx]{1,4})\)(?=\s)", re.I)
 DEFINED_TERM_QUOTED = re.compile(r"^\s*[\"'“‘]([^\"'”’]{2,80})[\"'”’]\s*(?:or\s+[\"'“‘][^\"'”’]+[\"'”’]\s*)?(?:means|shall mean|is|refers)\b", re.I)
 MEANS_START = re.compile(r"^\s*(?:means|shall mean)\b", re.I)
-MEANINGFUL_NUMBER = re.compile(
-    r"\$\s?\d{1,3}(?:,\d{3})*(?:\.\d+)?|\b\d+(?:\.\d+)?\s*(?:%|percent\b)|\b\d+(?:\s*1/2)?\s*(?:years?|months?|days?|hours?)\b|"
-    r"\bage\s+\d+(?:\s*1/2)?|\b(?:19|20)\d{2}\b|\b\d{1,4}\b",
+MEANINGFUL_NUMBER = re.compile(  # the lookahead skips, at once, positions no alternative can start at
+    r"(?=[$\dAa])(?:\$\s?\d{1,3}(?:,\d{3})*(?:\.\d+)?|\b\d+(?:\.\d+)?\s*(?:%|percent\b)|\b\d+(?:\s*1/2)?\s*(?:years?|months?|days?|hours?)\b|"
+    r"\bage\s+\d+(?:\s*1/2)?|\b(?:19|20)\d{2}\b|\b\d{1,4}\b)",
     re.I,
 )
 SPACE = re.compile(r"\s+")
@@ -162,7 +163,18 @@ def fingerprint_election(e: Election) -> Fingerprint:
 
 
 def fingerprint(item: Provision | Election) -> Fingerprint:
+    """The item's fingerprint; remembered, since matching, confirmation and reports all ask for it."""
+    try:
+        return _remembered_fingerprint(item)
+    except TypeError:  # an unhashable field (a multi-select answer held as a list): computed afresh
+        return _fingerprint(item)
+
+
+def _fingerprint(item: Provision | Election) -> Fingerprint:
     return fingerprint_provision(item) if isinstance(item, Provision) else fingerprint_election(item)
+
+
+_remembered_fingerprint = functools.lru_cache(maxsize=16384)(_fingerprint)  # records are frozen
 
 
 def content_words(text: str) -> list[str]:

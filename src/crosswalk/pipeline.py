@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from dataclasses import dataclass, field
+import itertools
+from dataclasses import dataclass, field, fields
+from typing import Awaitable, Union
 
 import numpy as np
 
@@ -18,6 +20,7 @@ from .confirm import Confirmation, ElectionLink, confirm, election_links
 from .embed import CachedEmbedder, make_embedder
 from .fingerprint import FINGERPRINT_VERSION, fingerprint
 from .llm.client import LLMClient
+from .llm.limiter import CALL_PRIORITY
 from .llm.provider import make_client
 from .merge import Proposal, Variance, classify_variances, elected_value, exception_log, merged_text, propose_target_aa
 from .metrics import RunMetrics
@@ -30,22 +33,42 @@ from .verify.local import DecisionRule, LocalVerifier, load_model
 from .verify.options import map_options, option_text
 
 
+# A document in hand, or one still being read (a task): a crosswalk starts when its two are read.
+DocumentSource = Union[Document, "asyncio.Future[Document]"]
+
+
+async def ready(doc: DocumentSource) -> Document:
+    """The document, once it has been read."""
+    return doc if isinstance(doc, Document) else await doc
+
+
 @dataclass
 class Conversion:
-    """The documents of one conversion; either pair may be absent."""
+    """The documents of one conversion (read, or being read); either pair may be absent."""
 
-    source_bpd: Document | None = None
-    target_bpd: Document | None = None
-    source_aa: Document | None = None
-    target_aa: Document | None = None
+    source_bpd: DocumentSource | None = None
+    target_bpd: DocumentSource | None = None
+    source_aa: DocumentSource | None = None
+    target_aa: DocumentSource | None = None
 
-    def pairs(self) -> dict[str, tuple[Document, Document]]:
+    def pairs(self) -> dict[str, tuple[DocumentSource, DocumentSource]]:
         out = {}
         if self.source_bpd and self.target_bpd:
             out["bpd"] = (self.source_bpd, self.target_bpd)
         if self.source_aa and self.target_aa:
             out["aa"] = (self.source_aa, self.target_aa)
         return out
+
+    async def read(self) -> "Conversion":
+        """The same conversion with every document read."""
+        return Conversion(**{f.name: await ready(getattr(self, f.name)) if getattr(self, f.name) else None
+                             for f in fields(self)})
+
+    def cancel_reading(self) -> None:
+        for f in fields(self):
+            doc = getattr(self, f.name)
+            if isinstance(doc, asyncio.Future):
+                doc.cancel()
 
 
 @dataclass
@@ -72,13 +95,17 @@ class ConversionResult:
     results: dict[str, MatchResult] = field(default_factory=dict)
     metrics: RunMetrics = field(default_factory=RunMetrics)
     instance: InstanceResult | None = None
+    conversion: Conversion | None = None  # the documents as read
 
 
+CONVERSION_ORDER = itertools.count(1)  # the call priority of each conversion started in this process
 STREAM_CHUNK = 48  # source items whose features are built, then sent to the verifier, together
 
 
-async def prepare_side(doc: Document, embedder: CachedEmbedder, metrics: RunMetrics, label: str) -> Side:
-    """Fingerprint and embed one document."""
+async def prepare_side(doc: DocumentSource, embedder: CachedEmbedder, metrics: RunMetrics,
+                       label: str) -> tuple[Document, Side]:
+    """Fingerprint and embed one document as soon as it is read."""
+    doc = await ready(doc)
     with metrics.stage(f"{label}:fingerprint", items=len(doc.items)):
         fps = [fingerprint(item) for item in doc.items]
     with metrics.stage(f"{label}:embed", items=len(fps)) as m:
@@ -86,14 +113,26 @@ async def prepare_side(doc: Document, embedder: CachedEmbedder, metrics: RunMetr
         vectors = await embedder.embed([f.text for f in fps] + [f.core for f in fps])
         m.cache_hits = embedder.hits - before
     n = len(fps)
-    return make_side([item.id for item in doc.items], fps, vectors[:n], vectors[n:])
+    return doc, make_side([item.id for item in doc.items], fps, vectors[:n], vectors[n:])
 
 
-async def prepare_sides(kind: str, source: Document, target: Document, embedder: CachedEmbedder,
-                        metrics: RunMetrics) -> tuple[Side, Side]:
-    """Both documents of a pair fingerprinted and embedded, concurrently."""
-    return await asyncio.gather(prepare_side(source, embedder, metrics, f"{kind}:source"),
-                                prepare_side(target, embedder, metrics, f"{kind}:target"))
+async def prepare_sides(kind: str, source: DocumentSource, target: DocumentSource, embedder: CachedEmbedder,
+                        metrics: RunMetrics) -> tuple[tuple[Document, Side], tuple[Document, Side]]:
+    """Both documents of a pair fingerprinted and embedded, each as soon as it is read."""
+    return tuple(await gather_or_cancel(prepare_side(source, embedder, metrics, f"{kind}:source"),
+                                        prepare_side(target, embedder, metrics, f"{kind}:target")))
+
+
+async def gather_or_cancel(*aws: Awaitable) -> list:
+    """Like `asyncio.gather`, but the first failure cancels the others (no orphan keeps paying)."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def decision_rule(settings: Settings, trained_threshold: float) -> DecisionRule:
@@ -105,7 +144,7 @@ def decision_rule(settings: Settings, trained_threshold: float) -> DecisionRule:
 async def candidate_sets_for(kind: str, source: Document, target: Document, settings: Settings,
                              embedder: CachedEmbedder, metrics: RunMetrics) -> list[CandidateSet]:
     """Fingerprint, embed and score both sides; the top-k candidates of every source item."""
-    src_side, tgt_side = await prepare_sides(kind, source, target, embedder, metrics)
+    (_, src_side), (_, tgt_side) = await prepare_sides(kind, source, target, embedder, metrics)
     with metrics.stage(f"{kind}:candidates", items=len(source.items)):
         matrices = await asyncio.to_thread(score_matrices, src_side, tgt_side)
         return await asyncio.to_thread(build_candidate_sets, src_side, tgt_side, matrices, settings.candidates_k)
@@ -124,14 +163,15 @@ def make_verifier(kind: str, settings: Settings, store: Store, client: LLMClient
                        operation=f"{kind}:verification")
 
 
-async def match_documents(kind: str, source: Document, target: Document, settings: Settings,
+async def match_documents(kind: str, source: DocumentSource, target: DocumentSource, settings: Settings,
                           embedder: CachedEmbedder, metrics: RunMetrics, store: Store | None = None,
                           client: LLMClient | None = None) -> MatchResult:
     """Crosswalk one source document to one target document.
 
-    Source items stream to the verifier in chunks: while one chunk's calls are in flight,
-    the next chunk's candidate features are computed (off the event loop)."""
-    src_side, tgt_side = await prepare_sides(kind, source, target, embedder, metrics)
+    Each document is fingerprinted and embedded as soon as it is read; source items then
+    stream to the verifier in chunks: while one chunk's calls are in flight, the next
+    chunk's candidate features are computed (off the event loop)."""
+    (source, src_side), (target, tgt_side) = await prepare_sides(kind, source, target, embedder, metrics)
     n, k = len(source.items), settings.candidates_k
     chunks = [range(i, min(i + STREAM_CHUNK, n)) for i in range(0, n, STREAM_CHUNK)]
     with metrics.stage(f"{kind}:candidates", items=n):  # all-pairs scores and the first chunk's features
@@ -204,6 +244,7 @@ async def run_conversion(conversion: Conversion, settings: Settings, store: Stor
                          client: LLMClient | None = None, on_stage=None) -> ConversionResult:
     """Run every crosswalk the conversion has documents for, concurrently.
 
+    Documents may still be being read (tasks): each crosswalk starts when its two are.
     A provider client is made from the settings when they ask for the LLM verifier or
     the API embedder (or passed in, so several conversions share one rate-limit budget).
     """
@@ -220,18 +261,25 @@ async def run_conversion(conversion: Conversion, settings: Settings, store: Stor
 
 async def _run_conversion(conversion: Conversion, settings: Settings, store: Store,
                           client: LLMClient | None, on_stage=None) -> ConversionResult:
+    CALL_PRIORITY.set(next(CONVERSION_ORDER))  # in a batch, earlier conversions' calls go first
     embedder = make_embedder(settings, store, client)
     result = ConversionResult(metrics=RunMetrics(on_event=on_stage))
     pairs = conversion.pairs()
-    outcomes = await asyncio.gather(*(
-        match_documents(kind, src, tgt, settings, embedder, result.metrics, store, client)
-        for kind, (src, tgt) in pairs.items()
-    ))
+    try:
+        outcomes = await gather_or_cancel(*(
+            match_documents(kind, src, tgt, settings, embedder, result.metrics, store, client)
+            for kind, (src, tgt) in pairs.items()
+        ))
+        conversion = result.conversion = await conversion.read()
+    except BaseException:
+        conversion.cancel_reading()  # a bad document stops the run; what was paid for is stored
+        raise
     result.results = dict(zip(pairs, outcomes))
     if "bpd" in result.results and "aa" in result.results:
         with result.metrics.stage("confirm+merge", items=len(conversion.source_bpd.items)):
-            result.instance = instance_step(conversion, result.results["bpd"].crosswalk,
-                                            result.results["aa"].crosswalk, settings)
+            # off the event loop: in a batch, the other conversions' calls keep flowing meanwhile
+            result.instance = await asyncio.to_thread(instance_step, conversion, result.results["bpd"].crosswalk,
+                                                      result.results["aa"].crosswalk, settings)
     return result
 
 

@@ -33,42 +33,72 @@ from .store import Store
 DOCUMENT_ROLES = {"source_bpd": "bpd", "target_bpd": "bpd", "source_aa": "aa", "target_aa": "aa"}
 
 
-def load_conversion(paths: dict[str, Path | None], password: str | None = None, store: Store | None = None) -> Conversion:
-    """Import the given documents, checking pairs and roles (InputError names the file)."""
-    get = lambda name: paths.get(name)
+def check_inputs(paths: dict[str, Path | None]) -> dict[str, Path]:
+    """The given documents, checked before anything is read: pairs complete, files present."""
+    given = {name: Path(p) for name, p in paths.items() if p and name in DOCUMENT_ROLES}
     for a, b, kind in (("source_bpd", "target_bpd", "BPD"), ("source_aa", "target_aa", "AA")):
-        if bool(get(a)) != bool(get(b)):
-            raise InputError(get(a) or get(b), f"a {kind} crosswalk needs both --{a.replace('_', '-')} and "
-                                               f"--{b.replace('_', '-')}")
-    if not any(get(n) for n in DOCUMENT_ROLES):
+        if (a in given) != (b in given):
+            raise InputError(given.get(a) or given.get(b), f"a {kind} crosswalk needs both --{a.replace('_', '-')} "
+                                                           f"and --{b.replace('_', '-')}")
+    if not given:
         raise CrosswalkError("nothing to do: give a BPD pair (--source-bpd/--target-bpd), an AA pair, or both")
-    docs = {name: load_document(get(name), password, store) if get(name) else None for name in DOCUMENT_ROLES}
-    for name, doc in docs.items():
-        if doc is not None and doc.role != DOCUMENT_ROLES[name]:
-            raise InputError(doc.source_path, f"given as --{name.replace('_', '-')} but it is an {doc.role.upper()} document")
-    return Conversion(**docs)
+    for path in given.values():
+        if not path.is_file():
+            raise InputError(path, "file not found")
+    return given
 
 
-def _input_record(doc: Document | None) -> dict | None:
+def _in_role(doc: Document, name: str) -> Document:
+    if doc.role != DOCUMENT_ROLES[name]:
+        raise InputError(doc.source_path, f"given as --{name.replace('_', '-')} but it is an {doc.role.upper()} document")
+    return doc
+
+
+def load_conversion(paths: dict[str, Path | None], password: str | None = None, store: Store | None = None) -> Conversion:
+    """Read the given documents now, checking pairs and roles (InputError names the file)."""
+    given = check_inputs(paths)
+    return Conversion(**{name: _in_role(load_document(path, password, store), name) for name, path in given.items()})
+
+
+def open_conversion(paths: dict[str, Path | None], password: str | None = None, store: Store | None = None,
+                    reading: asyncio.Lock | None = None) -> Conversion:
+    """Start reading the given documents (checked first), for `run_conversion` to stream.
+
+    Documents are read off the event loop one at a time (under `reading`, shared by the
+    conversions of a batch), BPDs first: the BPD crosswalk, which carries most of the calls,
+    starts as soon as its two documents are read, while the AA documents are still read.
+    A wrong role or an unreadable file fails its task with an InputError naming the file."""
+    given = check_inputs(paths)
+    reading = reading or asyncio.Lock()
+
+    async def read(name: str, path: Path) -> Document:
+        async with reading:
+            doc = await asyncio.to_thread(load_document, path, password, store)
+        return _in_role(doc, name)
+    return Conversion(**{name: asyncio.ensure_future(read(name, path)) for name, path in given.items()})
+
+
+def _input_record(doc: Document | None, digest: str | None) -> dict | None:
     if doc is None:
         return None
-    digest = hashlib.sha256(Path(doc.source_path).read_bytes()).hexdigest()
     return {"id": doc.id, "role": doc.role, "vendor": doc.vendor, "path": doc.source_path, "sha256": digest,
             "items": len(doc.items)}
 
 
-def run_identity(conv: Conversion, settings: Settings) -> tuple[str, dict]:
-    """The run id (same inputs and settings → same id, so a restart resumes) and the input records."""
-    inputs = {name: _input_record(getattr(conv, name)) for name in DOCUMENT_ROLES}
-    digest = hashlib.sha256(json.dumps([{k: v and v["sha256"] for k, v in inputs.items()}, settings_record(settings)],
-                                       sort_keys=True).encode()).hexdigest()
-    return f"run-{digest[:12]}", inputs
+def run_identity(paths: dict[str, Path | None], settings: Settings) -> tuple[str, dict[str, str | None]]:
+    """The run id (same input files and settings → same id, so a restart resumes) and each file's sha256."""
+    digests = {name: hashlib.sha256(Path(paths[name]).read_bytes()).hexdigest() if paths.get(name) else None
+               for name in DOCUMENT_ROLES}
+    digest = hashlib.sha256(json.dumps([digests, settings_record(settings)], sort_keys=True).encode()).hexdigest()
+    return f"run-{digest[:12]}", digests
 
 
-async def convert(conv: Conversion, settings: Settings, out: Path, store: Store,
-                  client: LLMClient | None = None, on_stage: Callable[[str, dict], None] | None = None) -> tuple[str, ConversionResult]:
-    """Run one conversion and write its outputs atomically into `out`."""
-    run_id, inputs = run_identity(conv, settings)
+async def convert(paths: dict[str, Path | None], settings: Settings, out: Path, store: Store,
+                  client: LLMClient | None = None, on_stage: Callable[[str, dict], None] | None = None,
+                  password: str | None = None, reading: asyncio.Lock | None = None) -> tuple[str, ConversionResult]:
+    """Run one conversion (documents read as it goes) and write its outputs atomically into `out`."""
+    given = check_inputs(paths)
+    run_id, digests = run_identity(given, settings)
     started = time.time()
     store.start_run(run_id, settings_record(settings), str(out))
 
@@ -79,7 +109,10 @@ async def convert(conv: Conversion, settings: Settings, out: Path, store: Store,
             on_stage(stage, info)
 
     try:
+        conv = open_conversion(given, password, store, reading)
         result = await run_conversion(conv, settings, store, client, on_stage=progress)
+        conv = result.conversion
+        inputs = {name: _input_record(getattr(conv, name), digests[name]) for name in DOCUMENT_ROLES}
         summary = _summary(result)
         with atomic_output_dir(out) as tmp:
             _write_outputs(tmp, conv, settings, result, run_id, inputs, started, summary)
@@ -162,20 +195,21 @@ async def run_batch(items: list[BatchItem], settings: Settings, on_stage=None) -
     needs_client = settings.verifier == "llm" or settings.embedder == "openai"
     client = make_client(settings) if needs_client else None
     try:
+        reading = asyncio.Lock()  # PDFs are read one at a time, while the other conversions' calls fly
         with Store.open(settings.store_path) as store:
-            await asyncio.gather(*(_run_item(item, settings, store, client, on_stage) for item in items))
+            await asyncio.gather(*(_run_item(item, settings, store, client, on_stage, reading) for item in items))
     finally:
         if client is not None:
             await client.aclose()
     return items
 
 
-async def _run_item(item: BatchItem, settings: Settings, store: Store, client, on_stage) -> None:
+async def _run_item(item: BatchItem, settings: Settings, store: Store, client, on_stage, reading: asyncio.Lock) -> None:
     t0 = time.perf_counter()
     try:
-        conv = load_conversion(item.paths, store=store)
-        item.run_id, result = await convert(conv, settings, item.out, store, client,
-                                            on_stage=(lambda s, i: on_stage(f"{item.name}:{s}", i)) if on_stage else None)
+        item.run_id, result = await convert(item.paths, settings, item.out, store, client,
+                                            on_stage=(lambda s, i: on_stage(f"{item.name}:{s}", i)) if on_stage else None,
+                                            reading=reading)
         item.status, item.summary = "finished", _summary(result)
     except CrosswalkError as exc:
         item.status, item.error = "failed", str(exc)
