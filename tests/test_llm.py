@@ -84,8 +84,23 @@ def test_429_retry_after_is_honoured_and_concurrency_adapts():
     verdicts, counters, usage, limiter = asyncio.run(go())
     assert counters.rate_limited > 0 and usage.rate_limited == counters.rate_limited
     assert all(v.status != "error" for v in verdicts)          # every 429 was retried to success
-    assert min(limiter.stats.concurrency_history) < 16            # AIMD cut the limit …
     assert limiter.stats.rate_limited == usage.rate_limited
+    # the 429s said "no requests left": the windows took the headers, the concurrency was not cut
+    assert min(limiter.stats.concurrency_history) == 16
+
+
+def test_only_429s_the_windows_do_not_explain_halve_the_concurrency():
+    """An overloaded provider (429 with room left, or no headers) is congestion: AIMD halves.
+    A 429 saying the window is used up is corrected through the windows instead."""
+    async def outcome(headers: dict | None) -> int:
+        limiter = ModelLimiter(1000, 1_000_000, 16)
+        await limiter.admit(500)
+        await limiter.done(500, None, rate_limited=True, headers=headers)
+        return limiter.concurrency.limit
+    full = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-remaining-tokens": "90000"}
+    no_tokens = {"x-ratelimit-remaining-requests": "40", "x-ratelimit-remaining-tokens": "120"}
+    room = {"x-ratelimit-remaining-requests": "40", "x-ratelimit-remaining-tokens": "90000"}
+    assert [asyncio.run(outcome(h)) for h in (full, no_tokens, room, None, {})] == [16, 16, 8, 8, 8]
 
 
 def test_client_limiter_keeps_under_rpm_without_429s():

@@ -7,7 +7,10 @@
 - Concurrency: AIMD. A 429 halves the number of calls allowed in flight (not below 1),
   once per congestion event: further 429s within `cooldown` seconds of a cut are the
   same event (the calls were already in flight) and do not halve again; every `limit`
-  successes add one back (up to the configured maximum).
+  successes add one back (up to the configured maximum). A 429 whose headers show the
+  request or token window used up is explained by the windows, which the headers have
+  just corrected: it does not halve (recovering from a halving takes hundreds of calls,
+  and fewer calls in flight would not have made the window any larger).
 """
 
 from __future__ import annotations
@@ -129,8 +132,11 @@ class AdaptiveConcurrency:
                 self._release_slot()  # granted and cancelled at once: give the slot on
             raise  # a cancelled waiter stays in the heap, done: release() skips it
 
-    async def release(self, *, rate_limited: bool) -> None:
-        if rate_limited:
+    async def release(self, *, rate_limited: bool, explained: bool = False) -> None:
+        """Give the slot back; an unexplained 429 halves the limit, a success may add one."""
+        if rate_limited and explained:
+            pass  # the windows, not the concurrency, were the limit: neither a cut nor a success
+        elif rate_limited:
             now = self._clock()
             if now - self._last_cut >= self.cooldown:  # one cut per congestion event, as TCP does per RTT
                 self.limit = max(1, self.limit // 2)
@@ -194,7 +200,8 @@ class ModelLimiter:
             self.stats.rate_limited += 1
         if headers:
             _apply_headers(self, headers)
-        await self.concurrency.release(rate_limited=rate_limited)
+        explained = rate_limited and window_exhausted(headers or {}, estimated_tokens)
+        await self.concurrency.release(rate_limited=rate_limited, explained=explained)
         self.stats.concurrency_history.append(self.concurrency.limit)
 
 
@@ -206,6 +213,17 @@ def _apply_headers(limiter: ModelLimiter, headers: dict[str, str]) -> None:
                 window.cap(float(value), parse_duration(headers.get(f"x-ratelimit-reset-{kind}", "")))
             except ValueError:
                 pass
+
+
+def window_exhausted(headers: dict[str, str], tokens: int) -> bool:
+    """Whether rate-limit headers show no room for one more request of `tokens` tokens."""
+    def number(name: str) -> float | None:
+        try:
+            return float(headers[name])
+        except (KeyError, ValueError):
+            return None
+    requests, left = number("x-ratelimit-remaining-requests"), number("x-ratelimit-remaining-tokens")
+    return (requests is not None and requests < 1) or (left is not None and left < tokens)
 
 
 DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
