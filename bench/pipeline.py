@@ -1,6 +1,6 @@
 """The whole conversion on the simulated API: the earlier design against ours.
 
-    python bench/pipeline.py [--shared ../shared] [--json] [--scanned]
+    python bench/pipeline.py [--shared ../shared] [--json] [--scanned] [--only RUNS] [--ours-scale S]
 
 Workload: the shared corpus's four documents (98 + 81 + 45 + 104 = 328 pages), embedded
 through the embeddings API, matched, and verified by gpt-4.1, on the `poc` profile (the
@@ -12,7 +12,7 @@ simulated minutes; `cached_rerun` is real seconds.
   steps one after another (vision, embeddings, BPD verification, AA verification), a
   fixed pool of 16 workers per stage, one embedding call per item, top-5 candidates
   each verified in its own call, no cache;
-- ours: the pipeline's defaults on the same documents as PDFs (the corpus rendered by
+- ours: run_conversion with the pipeline's defaults on the same documents as PDFs (the corpus rendered by
   bench/render.py): pages read from their text layer on this machine, both crosswalks
   at once, each starting as soon as its two documents are read, batched embeddings,
   two-stage verification with one call per source item, streamed in chunks of source
@@ -23,11 +23,13 @@ simulated minutes; `cached_rerun` is real seconds.
 - cached_rerun: ours again on the warm store;
 - batch10: ten conversions at once on one client (one rate-limit budget), their own stores.
 
-Time scales: a simulator at scale s makes every real second of *local* work (PDF
-parsing, scoring, features) count as s simulated seconds, while API waits shrink by s.
-The baseline, which has almost no local work, runs at 30x; ours and batch10, which do
-~5 real seconds of local work per conversion, run at 6x, so that work counts 6x rather
-than 30x its real duration (still an overstatement: at 1x it would be seconds).
+Time scales: a simulator at scale s shrinks API waits by s, but every real second of
+*local* work (PDF parsing, scoring, features) still takes a real second and reads as s
+simulated seconds. The baseline, which has almost no local work, runs at 30x; ours runs at
+1x (real time: its local work counts at its true duration; --ours-scale changes it); batch10
+runs at 6x (a quarter of an hour at 1x), which overstates its local work six times.
+
+    python bench/pipeline.py --only ours          # just ours and its cached rerun (~2 min)
 """
 
 from __future__ import annotations
