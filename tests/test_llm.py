@@ -11,7 +11,8 @@ from crosswalk.errors import AuthenticationError, ModelNotFoundError
 from crosswalk.llm.client import LLMClient, backoff_delay
 from crosswalk.llm.fake_api import PROFILES, Faults, FakeAPI, ModelProfile, Profile, fake_embedding
 from crosswalk.llm.limiter import ModelLimiter, Window, estimate_tokens, parse_duration
-from crosswalk.llm.prompts import ReplyError, build_verification_messages, fence, parse_verification, reply_token_cap
+from crosswalk.llm.prompts import (MAX_MATCHES, ReplyError, build_verification_messages, fence, parse_verification,
+                                  reply_token_cap)
 from crosswalk.store import Store
 from crosswalk.verify.features import FEATURES, CandidateSet
 from crosswalk.verify.llm import LLMVerifier
@@ -245,19 +246,21 @@ def test_reply_parsing():
 
 
 def test_reply_cap_fits_the_longest_reply_the_prompt_allows():
-    """Every candidate listed and a 30-word sentence must fit the per-call cap, which grows
-    with the candidates and never passes the configured ceiling."""
+    """Three matches (the most the instructions allow) and a 30-word sentence must fit the
+    per-call cap, which grows with the candidates up to three and never passes the ceiling."""
     sentence = ("Both define Compensation as Form W-2 wages with the same exclusions, but the target adds "
                 "post-severance pay and drops the fringe benefit rule, so it is a partial match overall.")
     assert len(sentence.split()) == 30
     for n in (1, 3, 6, 8):
-        longest = json.dumps({"matches": [{"candidate": i, "relation": "equivalent"} for i in range(1, n + 1)],
+        listed = min(n, MAX_MATCHES)  # the instructions allow at most three matches
+        longest = json.dumps({"matches": [{"candidate": i, "relation": "equivalent"} for i in range(n - listed + 1, n + 1)],
                               "variance_type": "administrative", "impact": "medium", "confidence": 0.85,
                               "reasoning": sentence})
         assert parse_verification(longest, n).matches[-1].candidate == n
         assert estimate_tokens(longest) <= reply_token_cap(n, 4000)
-    assert reply_token_cap(1, 4000) < reply_token_cap(6, 4000) <= 200
-    assert reply_token_cap(50, 200) == 200
+    assert reply_token_cap(1, 4000) < reply_token_cap(3, 4000) == reply_token_cap(6, 4000) <= 200
+    assert reply_token_cap(50, 100) == 100
+    assert "at most three" in build_verification_messages("bpd", {"id": "s", "text": "t"}, [])[0]["content"]
 
 
 def test_backoff_and_buckets():

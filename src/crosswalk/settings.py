@@ -75,7 +75,7 @@ class Settings(BaseModel):
     llm_band_low: float = Field(0.15, ge=0.0, le=1.0, description="two-stage: below this the local verifier says no_match")
     llm_band_high: float = Field(0.85, ge=0.0, le=1.0, description="two-stage: from this the local verifier says match")
     llm_max_output_tokens: int = Field(200, ge=50, le=4000, description="ceiling of the verification reply cap, which is "
-                                       "sized per call (80 + 14 per candidate); providers count it against TPM")
+                                       "sized per call (80 + 14 per match, at most 3); providers count it against TPM")
     llm_max_candidates: int = Field(6, ge=1, le=50, description="candidates shown to the LLM per source item")
     llm_timeout_s: float = Field(120.0, gt=0, description="per-request timeout")
     llm_max_retries: int = Field(6, ge=0, le=20)
