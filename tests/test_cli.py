@@ -109,6 +109,22 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, session_stor
     assert not out.exists()
 
 
+def test_a_document_that_fails_mid_run_is_one_line_and_the_password_reaches_it(tmp_path, session_store_path):
+    """Documents are read as the run goes: the encrypted target AA fails (naming the file) after
+    the BPD pair has started; with --password the same run finishes."""
+    pdfs = EXAMPLES / "pdf"
+    docs = ["--source-bpd", pdfs / "source_bpd.pdf", "--target-bpd", pdfs / "target_bpd.pdf",
+            "--source-aa", pdfs / "source_aa_form.pdf", "--target-aa", pdfs / "target_aa_password.pdf"]
+    out = tmp_path / "out"
+    proc = cw("run", *docs, "-o", out, "-q", store=session_store_path)
+    assert proc.returncode == 2 and "target_aa_password.pdf" in proc.stderr and "password is needed" in proc.stderr
+    assert "Traceback" not in proc.stderr and not out.exists()
+    proc = cw("run", *docs, "--password", "user-secret", "-o", out, "-q", store=session_store_path)
+    assert proc.returncode == 0, proc.stderr
+    run = json.loads((out / "run.json").read_text())
+    assert run["inputs"]["target_aa"]["items"] == 30 and run["inputs"]["target_aa"]["sha256"]
+
+
 def test_inspect_and_version(session_store_path):
     proc = cw("inspect", EXAMPLES / "target_aa.json")
     assert proc.returncode == 0 and "elections=30" in proc.stdout
