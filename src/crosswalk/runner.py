@@ -114,8 +114,8 @@ async def convert(paths: dict[str, Path | None], settings: Settings, out: Path, 
         conv = result.conversion
         inputs = {name: _input_record(getattr(conv, name), digests[name]) for name in DOCUMENT_ROLES}
         summary = _summary(result)
-        with atomic_output_dir(out) as tmp:
-            _write_outputs(tmp, conv, settings, result, run_id, inputs, started, summary)
+        # off the event loop: in a batch, the other conversions' calls keep flowing meanwhile
+        await asyncio.to_thread(_write_atomically, out, conv, settings, result, run_id, inputs, started, summary)
     except BaseException:
         store.finish_run(run_id, "failed", {})
         raise
@@ -131,6 +131,11 @@ def _summary(result: ConversionResult) -> dict:
         summary["proposal"] = count_by(result.instance.proposals, "status")
         summary["exceptions"] = len(result.instance.exceptions)
     return summary
+
+
+def _write_atomically(out: Path, *args) -> None:
+    with atomic_output_dir(out) as tmp:
+        _write_outputs(tmp, *args)
 
 
 def _write_outputs(tmp: Path, conv: Conversion, settings: Settings, result: ConversionResult, run_id: str,
