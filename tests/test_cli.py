@@ -170,3 +170,11 @@ def test_a_hosted_provider_without_a_key_is_a_clear_error(tmp_path, monkeypatch)
     assert proc.returncode == 2, proc.stderr
     assert "no API key: set $OPENAI_API_KEY" in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+def test_bench_command_runs_the_checkout_benchmarks(tmp_path):
+    proc = cw("bench", "nosuch")
+    assert proc.returncode != 0 and "no benchmark 'nosuch'" in proc.stderr and "Traceback" not in proc.stderr
+    assert "poc" in cw("bench", "pipeline", "--profile", "tight").stderr
+    proc = cw("bench", "quality", "--shared", tmp_path / "absent")  # the script itself runs, and skips
+    assert proc.returncode == 0 and "skipped: no shared corpus" in proc.stdout

@@ -32,6 +32,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reconcile re
 console = Console(stderr=False)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "bench"  # in the source checkout, not the wheel
 
 
 def _version(value: bool) -> None:
@@ -420,6 +421,25 @@ def plan(
         table.add_row(kind.upper(), str(c["source_items"]), str(c["target_items"]), f"{c['pairs_in']:,}",
                       f"{c['pairs_kept']:,}", f"{c['verifier_calls_per_pair']:,}", f"{c['verifier_calls_per_source']:,}")
     console.print(table)
+
+
+@app.command()
+def bench(name: str = typer.Argument(..., help="pipeline, quality, extraction or llm"),
+          profile: str = typer.Option("poc", "--profile", help="simulated API profile (pipeline: poc, which the "
+                                      "baseline is calibrated on)"),
+          json_out: bool = typer.Option(False, "--json", help="print the figures as JSON"),
+          shared: Optional[Path] = typer.Option(None, "--shared", help="the shared corpus (default ../shared)")) -> None:
+    """Run a benchmark from the source checkout's bench/ (figures printed, never asserted)."""
+    import subprocess
+
+    script = BENCHMARKS / f"{name}.py"
+    if name not in ("pipeline", "quality", "extraction", "llm") or not script.is_file():
+        raise CrosswalkError(f"no benchmark {name!r} in {BENCHMARKS} (choose pipeline, quality, extraction or llm; "
+                             "benchmarks ship with the source checkout)")
+    if name == "pipeline" and profile != "poc":
+        raise CrosswalkError(f"the pipeline benchmark runs on the 'poc' profile only, not {profile!r}")
+    args = [sys.executable, str(script)] + (["--json"] if json_out else []) + (["--shared", str(shared)] if shared else [])
+    raise typer.Exit(subprocess.run(args).returncode)
 
 
 def main() -> None:
