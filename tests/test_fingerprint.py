@@ -1,5 +1,5 @@
 from crosswalk.classify import classify, compatible, topic
-from crosswalk.fingerprint import defined_term, fingerprint, normalize_text
+from crosswalk.fingerprint import defined_term, fingerprint, normalize_text, without_common_headings
 from crosswalk.models import Election, ElectionOption, Provision
 
 
@@ -52,3 +52,19 @@ def test_classification_and_compatibility():
     assert topic(definition) == "compensation"
     assert compatible("vesting", "distributions") and not compatible("vesting", "loans")
     assert compatible("other", "loans")
+
+
+def test_a_heading_most_records_carry_is_dropped_from_heading_and_core():
+    def election(i: int, context: str, question: str) -> Election:
+        return Election(id=f"e{i}", question_number=str(i), question_text=question, section_context=context,
+                        options=(ElectionOption(label="a", text="Yes"),))
+    title = "Non-Standardized Defined Contribution"
+    items = [election(i, title, f"Question about entry date {i}") for i in range(13)]    # 13 of 60
+    items += [election(20 + i, "Vesting", f"Vesting schedule {i}") for i in range(9)]    # 9 of 60
+    items += [election(40 + i, f"Topic {i}", f"Question {i}") for i in range(38)]
+    fps = without_common_headings([fingerprint(e) for e in items])
+    assert fps[0].heading == "" and fps[0].core == "Question about entry date 0"
+    assert fps[13].heading == "Vesting" and fps[13].core == "Vesting. Vesting schedule 0"
+    assert sum(fp.heading == "" for fp in fps) == 13
+    short = [fingerprint(e) for e in items[:3] + items[13:15]]
+    assert without_common_headings(short) == short  # in a short document a shared heading is a section

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .models import Election, Provision
 
-FINGERPRINT_VERSION = "fp4"
+FINGERPRINT_VERSION = "fp5"  # fp5: document-wide headings dropped per side
 
 VENDOR_WORDS = re.compile(
     r"\b(relius|ascensus|ft ?william|datair|corbel|wolters kluwer|sungard|empower|fis|"
@@ -175,6 +175,30 @@ def _fingerprint(item: Provision | Election) -> Fingerprint:
 
 
 _remembered_fingerprint = functools.lru_cache(maxsize=16384)(_fingerprint)  # records are frozen
+
+
+COMMON_HEADING_SHARE = 0.2
+COMMON_HEADING_MIN = 10  # in a short document a heading over a fifth of it is just a section
+
+
+def without_common_headings(fps: list[Fingerprint], share: float = COMMON_HEADING_SHARE) -> list[Fingerprint]:
+    """Fingerprints with any heading that more than `share` (and at least ten) of the document's
+    records carry dropped.
+
+    Such a heading is a document title read as section context ("Non-Standardized Defined
+    Contribution" over 70 of the source AA's 182 records): it tells the records apart from
+    nothing, and embedded into every core it pulls them all towards one another."""
+    counts: dict[str, int] = {}
+    for fp in fps:
+        counts[fp.heading] = counts.get(fp.heading, 0) + 1
+    common = {h for h, n in counts.items() if h and n > share * len(fps) and n >= COMMON_HEADING_MIN}
+    return [_drop_heading(fp) if fp.heading in common else fp for fp in fps]
+
+
+def _drop_heading(fp: Fingerprint) -> Fingerprint:
+    prefix = f"{fp.heading}. "
+    core = fp.core[len(prefix):] if fp.core.startswith(prefix) else (fp.body[:200] if fp.core == fp.heading else fp.core)
+    return replace(fp, heading="", core=core)
 
 
 def content_words(text: str) -> list[str]:

@@ -18,7 +18,7 @@ from . import __version__
 from .candidates import Side, make_side, plan_counts, score_matrices
 from .confirm import Confirmation, ElectionLink, confirm, election_links
 from .embed import CachedEmbedder, make_embedder
-from .fingerprint import FINGERPRINT_VERSION, fingerprint
+from .fingerprint import FINGERPRINT_VERSION, fingerprint, without_common_headings
 from .llm.client import LLMClient
 from .llm.limiter import CALL_PRIORITY
 from .llm.provider import make_client
@@ -107,7 +107,7 @@ async def prepare_side(doc: DocumentSource, embedder: CachedEmbedder, metrics: R
     """Fingerprint and embed one document as soon as it is read."""
     doc = await ready(doc)
     with metrics.stage(f"{label}:fingerprint", items=len(doc.items)):
-        fps = [fingerprint(item) for item in doc.items]
+        fps = without_common_headings([fingerprint(item) for item in doc.items])
     with metrics.stage(f"{label}:embed", items=len(fps)) as m:
         before = embedder.hits
         vectors = await embedder.embed([f.text for f in fps] + [f.core for f in fps])
