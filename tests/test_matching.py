@@ -120,3 +120,29 @@ def test_option_mapping_pairs_reworded_added_removed():
     assert m[("a", "c")] == "same"
     assert m[("b", "a")] == "reworded"
     assert m[("c", None)] == "removed" and m[(None, "b")] == "added"
+
+
+def test_candidate_sets_built_in_chunks_equal_one_build():
+    """The pipeline streams chunks of source rows with one shared Ranking: same sets as one build."""
+    from crosswalk.candidates import make_side, score_matrices
+    from crosswalk.fingerprint import fingerprint
+    from crosswalk.models import Provision
+    from crosswalk.verify.features import Ranking, build_candidate_sets
+
+    rng = np.random.default_rng(3)
+    words = ["vesting", "loans", "hardship", "compensation", "entry", "trustee", "forfeiture", "rollover"]
+
+    def side(prefix: str, n: int):
+        items = [Provision(id=f"{prefix}{i}", title=words[i % 8].title(),
+                           text=f"{words[i % 8]} {words[(i * 3) % 8]} rule {i}") for i in range(n)]
+        vectors = rng.normal(size=(n, 8)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return make_side([p.id for p in items], [fingerprint(p) for p in items], vectors, vectors)
+    source, target = side("s", 11), side("t", 9)
+    m = score_matrices(source, target)
+    whole = build_candidate_sets(source, target, m, 4)
+    ranking = Ranking.of(target, m, 4)
+    chunked = [cs for start in range(0, 11, 3)
+               for cs in build_candidate_sets(source, target, m, 4, range(start, min(start + 3, 11)), ranking)]
+    assert [cs.source_id for cs in chunked] == [cs.source_id for cs in whole]
+    assert all(a.target_ids == b.target_ids and np.array_equal(a.features, b.features) for a, b in zip(whole, chunked))

@@ -27,7 +27,7 @@ from .metrics import RunMetrics
 from .models import Crosswalk, Document, Election, Mapping, Verdict
 from .settings import Settings
 from .store import Store
-from .verify.features import CandidateSet, build_candidate_sets
+from .verify.features import CandidateSet, Ranking, build_candidate_sets
 from .verify.llm import LLMVerifier, item_payloads
 from .verify.local import DecisionRule, LocalVerifier, load_model
 from .verify.options import map_options, option_text
@@ -174,15 +174,17 @@ async def match_documents(kind: str, source: DocumentSource, target: DocumentSou
     (source, src_side), (target, tgt_side) = await prepare_sides(kind, source, target, embedder, metrics)
     n, k = len(source.items), settings.candidates_k
     chunks = [range(i, min(i + STREAM_CHUNK, n)) for i in range(0, n, STREAM_CHUNK)]
-    with metrics.stage(f"{kind}:candidates", items=n):  # all-pairs scores and the first chunk's features
+    with metrics.stage(f"{kind}:candidates", items=n):  # all-pairs scores, the ranking, the first chunk's features
         matrices = await asyncio.to_thread(score_matrices, src_side, tgt_side)
-        first = await asyncio.to_thread(build_candidate_sets, src_side, tgt_side, matrices, k, chunks[0]) if n else []
+        ranking = await asyncio.to_thread(Ranking.of, tgt_side, matrices, k)
+        features_of = lambda rows: asyncio.to_thread(build_candidate_sets, src_side, tgt_side, matrices, k, rows, ranking)
+        first = await features_of(chunks[0]) if n else []
     verifier = make_verifier(kind, settings, store, client, source, target)
     with metrics.stage(f"{kind}:verify", items=n) as stage:
         sets, calls = list(first), [asyncio.create_task(verifier.verify(first))]
         try:
             for rows in chunks[1:]:
-                more = await asyncio.to_thread(build_candidate_sets, src_side, tgt_side, matrices, k, rows)
+                more = await features_of(rows)
                 sets += more
                 calls.append(asyncio.create_task(verifier.verify(more)))
             verdicts = [v for chunk in await asyncio.gather(*calls) for v in chunk]

@@ -108,28 +108,41 @@ def pair_features(
     ]
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """What every chunk of one pair's candidate sets shares: computed once per pair."""
+
+    best: np.ndarray                 # (sources, k) target indices, best first
+    target_words: list[Words]
+
+    @classmethod
+    def of(cls, target: Side, m: ScoreMatrices, k: int) -> "Ranking":
+        return cls(top_k(m.fused, k), [Words.of(f) for f in target.fingerprints])
+
+
 def build_candidate_sets(source: Side, target: Side, m: ScoreMatrices, k: int,
-                         rows: range | None = None) -> list[CandidateSet]:
-    """Top-k candidates per source item (or for the source items in `rows`), each with its feature rows."""
-    best = top_k(m.fused, k)
+                         rows: range | None = None, ranking: Ranking | None = None) -> list[CandidateSet]:
+    """Top-k candidates per source item (or for the source items in `rows`), each with its feature rows.
+
+    Streaming callers build the pair's `Ranking` once and pass it with each chunk of rows."""
+    ranking = ranking or Ranking.of(target, m, k)
+    best, target_words = ranking.best, ranking.target_words
     top1 = best[:, 0]
     pos_s, pos_t = source.positions, target.positions
-    rows = rows if rows is not None else range(len(best))
-    source_words = {i: Words.of(source.fingerprints[i]) for i in rows}
-    target_words = [Words.of(f) for f in target.fingerprints]
     sets = []
-    for i in rows:
+    for i in (rows if rows is not None else range(len(best))):
         cand = best[i]
-        rows = []
+        words = Words.of(source.fingerprints[i])
+        features = []
         for rank, j in enumerate(cand):
             reverse_rank = int((m.fused[:, j] > m.fused[i, j]).sum())
-            rows.append(pair_features(source.fingerprints[i], target.fingerprints[j], i, int(j), rank, m,
-                                      float(pos_s[i]), float(pos_t[j]), reverse_rank,
-                                      source_words[i], target_words[j], neighbor_support(i, int(j), top1)))
+            features.append(pair_features(source.fingerprints[i], target.fingerprints[j], i, int(j), rank, m,
+                                          float(pos_s[i]), float(pos_t[j]), reverse_rank,
+                                          words, target_words[j], neighbor_support(i, int(j), top1)))
         sets.append(CandidateSet(
             source_id=source.ids[i],
             target_ids=[target.ids[j] for j in cand],
-            features=np.array(rows, dtype=np.float32),
+            features=np.array(features, dtype=np.float32),
             fused=m.fused[i, cand].astype(np.float32),
         ))
     return sets
