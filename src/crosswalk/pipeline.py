@@ -129,10 +129,15 @@ async def gather_or_cancel(*aws: Awaitable) -> list:
     try:
         return list(await asyncio.gather(*tasks))
     except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_all(tasks)
         raise
+
+
+async def cancel_all(tasks: list[asyncio.Future]) -> None:
+    """Cancel the tasks and wait until they have stopped."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def decision_rule(settings: Settings, trained_threshold: float) -> DecisionRule:
@@ -181,17 +186,16 @@ async def match_documents(kind: str, source: DocumentSource, target: DocumentSou
         first = await features_of(chunks[0]) if n else []
     verifier = make_verifier(kind, settings, store, client, source, target)
     with metrics.stage(f"{kind}:verify", items=n) as stage:
-        sets, calls = list(first), [asyncio.create_task(verifier.verify(first))]
+        sets, calls = list(first), [asyncio.ensure_future(verifier.verify(first))]
         try:
             for rows in chunks[1:]:
                 more = await features_of(rows)
                 sets += more
-                calls.append(asyncio.create_task(verifier.verify(more)))
-            verdicts = [v for chunk in await asyncio.gather(*calls) for v in chunk]
+                calls.append(asyncio.ensure_future(verifier.verify(more)))
         except BaseException:
-            for call in calls:
-                call.cancel()
+            await cancel_all(calls)
             raise
+        verdicts = [v for chunk in await gather_or_cancel(*calls) for v in chunk]
         if client is not None and isinstance(verifier, LLMVerifier):
             record_usage(stage, client, f"{kind}:verification", settings.llm_model)
             stage.cache_hits = verifier.stats.cache_hits
