@@ -139,14 +139,12 @@ class Store:
             raise
 
     def applied_migrations(self) -> list[str]:
-        with self._lock:
-            return [row[0] for row in self._conn.execute("SELECT name FROM migrations ORDER BY name")]
+        return [row[0] for row in self._rows("SELECT name FROM migrations ORDER BY name")]
 
     # -- cache ------------------------------------------------------------------
     def get(self, key: str) -> bytes | None:
-        with self._lock:
-            row = self._conn.execute("SELECT value FROM cache WHERE key = ?", (key,)).fetchone()
-        return None if row is None else bytes(row[0])
+        rows = self._rows("SELECT value FROM cache WHERE key = ?", (key,))
+        return bytes(rows[0][0]) if rows else None
 
     def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
         keys = list(keys)
@@ -154,8 +152,7 @@ class Store:
         for i in range(0, len(keys), 500):  # stay under SQLite's variable limit
             chunk = keys[i:i + 500]
             marks = ",".join("?" * len(chunk))
-            with self._lock:
-                rows = self._conn.execute(f"SELECT key, value FROM cache WHERE key IN ({marks})", chunk).fetchall()
+            rows = self._rows(f"SELECT key, value FROM cache WHERE key IN ({marks})", chunk)
             found.update((key, bytes(value)) for key, value in rows)
         return found
 
@@ -177,10 +174,9 @@ class Store:
         self.put(kind, key, canonical_json(value).encode("utf-8"))
 
     def count(self, kind: str | None = None) -> int:
-        with self._lock:
-            if kind is None:
-                return self._conn.execute("SELECT COUNT(*) FROM cache").fetchone()[0]
-            return self._conn.execute("SELECT COUNT(*) FROM cache WHERE kind = ?", (kind,)).fetchone()[0]
+        if kind is None:
+            return self._rows("SELECT COUNT(*) FROM cache")[0][0]
+        return self._rows("SELECT COUNT(*) FROM cache WHERE kind = ?", (kind,))[0][0]
 
     # -- runs -------------------------------------------------------------------
     def start_run(self, run_id: str, settings: dict, output_dir: str) -> None:
@@ -202,11 +198,8 @@ class Store:
             self._conn.execute("UPDATE runs SET progress = ? WHERE run_id = ?", (canonical_json(progress), run_id))
 
     def find_runs(self, prefix: str) -> list[dict]:
-        with self._lock:
-            cur = self._conn.execute("SELECT * FROM runs WHERE run_id LIKE ? OR output_dir = ? ORDER BY started DESC",
-                                     (prefix + "%", prefix))
-            names = [c[0] for c in cur.description]
-            return [dict(zip(names, row)) for row in cur.fetchall()]
+        return self._records("SELECT * FROM runs WHERE run_id LIKE ? OR output_dir = ? ORDER BY started DESC",
+                             (prefix + "%", prefix))
 
     def finish_run(self, run_id: str, status: str, summary: dict) -> None:
         with self._transaction():
@@ -216,14 +209,22 @@ class Store:
             )
 
     def get_run(self, run_id: str) -> dict | None:
-        with self._lock:
-            cur = self._conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,))
-            row = cur.fetchone()
-        if row is None:
-            return None
-        return dict(zip([c[0] for c in cur.description], row))
+        runs = self._records("SELECT * FROM runs WHERE run_id = ?", (run_id,))
+        return runs[0] if runs else None
 
     # -- helpers ----------------------------------------------------------------
+    def _rows(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        """All rows of one query, read under the lock (every read goes through here)."""
+        with self._lock:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+
+    def _records(self, sql: str, params: Iterable = ()) -> list[dict]:
+        """Rows of one query as {column: value}."""
+        with self._lock:
+            cur = self._conn.execute(sql, tuple(params))
+            names = [c[0] for c in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+
     def _transaction(self) -> "_Tx":
         return _Tx(self._conn, self._lock)
 
