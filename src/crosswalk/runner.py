@@ -35,7 +35,7 @@ DOCUMENT_ROLES = {"source_bpd": "bpd", "target_bpd": "bpd", "source_aa": "aa", "
 
 def check_inputs(paths: dict[str, Path | None]) -> dict[str, Path]:
     """The given documents, checked before anything is read: pairs complete, files present."""
-    given = {name: Path(p) for name, p in paths.items() if p and name in DOCUMENT_ROLES}
+    given = {name: Path(paths[name]) for name in DOCUMENT_ROLES if paths.get(name)}  # BPDs first, whatever the caller's order
     for a, b, kind in (("source_bpd", "target_bpd", "BPD"), ("source_aa", "target_aa", "AA")):
         if (a in given) != (b in given):
             raise InputError(given.get(a) or given.get(b), f"a {kind} crosswalk needs both --{a.replace('_', '-')} "
@@ -68,7 +68,11 @@ def open_conversion(paths: dict[str, Path | None], password: str | None = None, 
     conversions of a batch), BPDs first: the BPD crosswalk, which carries most of the calls,
     starts as soon as its two documents are read, while the AA documents are still read.
     A wrong role or an unreadable file fails its task with an InputError naming the file."""
-    given = check_inputs(paths)
+    return _start_reading(check_inputs(paths), password, store, reading)
+
+
+def _start_reading(given: dict[str, Path], password: str | None, store: Store | None,
+                   reading: asyncio.Lock | None) -> Conversion:
     reading = reading or asyncio.Lock()
 
     async def read(name: str, path: Path) -> Document:
@@ -109,7 +113,7 @@ async def convert(paths: dict[str, Path | None], settings: Settings, out: Path, 
             on_stage(stage, info)
 
     try:
-        conv = open_conversion(given, password, store, reading)
+        conv = _start_reading(given, password, store, reading)
         result = await run_conversion(conv, settings, store, client, on_stage=progress)
         conv = result.conversion
         inputs = {name: _input_record(getattr(conv, name), digests[name]) for name in DOCUMENT_ROLES}
