@@ -68,3 +68,17 @@ def test_a_heading_most_records_carry_is_dropped_from_heading_and_core():
     assert sum(fp.heading == "" for fp in fps) == 13
     short = [fingerprint(e) for e in items[:3] + items[13:15]]
     assert without_common_headings(short) == short  # in a short document a shared heading is a section
+
+
+def test_a_provision_is_embedded_sentence_by_sentence_an_election_whole():
+    p = fingerprint(Provision(id="p", title="Hardship", text=(
+        "A Participant may request a hardship distribution. (a) Plan. The amount shall not exceed the need; "
+        "The Administrator may rely on the Participant's written statement, i.e. a form.")))
+    assert p.passages == ("A Participant may request a hardship distribution.", "The amount shall not exceed the need;",
+                          "The Administrator may rely on the Participant's written statement, i.e. a form.")  # "(a) Plan." is a stub
+    long = fingerprint(Provision(id="q", title="", text=" ".join(f"Sentence number {i} of the rule." for i in range(40))))
+    assert len(long.passages) == 16
+    empty = fingerprint(Provision(id="r", title="Loans", text=""))
+    assert empty.passages == (empty.text,)
+    e = fingerprint(Election(id="e", question_text="Vesting schedule. Select one.", options=()))
+    assert e.passages == (e.text,)

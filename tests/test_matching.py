@@ -146,3 +146,40 @@ def test_candidate_sets_built_in_chunks_equal_one_build():
                for cs in build_candidate_sets(source, target, m, 4, range(start, min(start + 3, 11)), ranking)]
     assert [cs.source_id for cs in chunked] == [cs.source_id for cs in whole]
     assert all(a.target_ids == b.target_ids and np.array_equal(a.features, b.features) for a, b in zip(whole, chunked))
+
+
+def test_passage_max_and_record_means_equal_their_loops():
+    from crosswalk.candidates import make_side, passage_max
+    from crosswalk.fingerprint import fingerprint
+    from crosswalk.models import Provision
+
+    rng = np.random.default_rng(5)
+
+    def side(counts):
+        v = rng.normal(size=(sum(counts), 6)).astype(np.float32)
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        fps = [fingerprint(Provision(id=f"r{i}", title="Loans", text="Loans are permitted.")) for i in range(len(counts))]
+        return make_side([f"r{i}" for i in range(len(counts))], fps, v, v[:len(counts)], counts), v
+
+    (source, sv), (target, tv) = side([1, 3, 2]), side([2, 1, 1, 4])
+    bounds = lambda counts: np.split(np.arange(sum(counts)), np.cumsum(counts)[:-1])
+    rows_s, rows_t = bounds([1, 3, 2]), bounds([2, 1, 1, 4])
+    want = np.array([[(sv[a] @ tv[b].T).max() for b in rows_t] for a in rows_s])
+    assert np.allclose(passage_max(source, target), want, atol=1e-6)
+    mean = sv[rows_s[1]].sum(axis=0)
+    assert np.allclose(source.vectors[1], mean / np.linalg.norm(mean), atol=1e-6)
+    assert np.allclose(source.vectors[0], sv[0], atol=1e-6)  # a one-passage record keeps its own vector
+
+
+def test_relative_features_rank_ties_together_and_standardise():
+    from crosswalk.verify.features import BASE_FEATURES, RANKED, STANDARDISED, relative_features
+
+    rows = np.zeros((4, len(BASE_FEATURES)), np.float32)
+    rows[:, BASE_FEATURES.index("lexical")] = [0.9, 0.5, 0.5, 0.1]
+    rel = relative_features(rows)
+    z = rel[:, STANDARDISED.index("lexical")]
+    assert abs(z.mean()) < 1e-6 and z[0] > z[1] == z[2] > z[3]
+    ranks = rel[:, len(STANDARDISED) + RANKED.index("lexical")]
+    assert ranks.tolist() == [1.0, 0.5, 0.5, 0.25]  # the two 0.5s share rank 1; the last has three above it
+    assert rel[:, len(STANDARDISED) + RANKED.index("code_overlap")].tolist() == [1.0] * 4  # all tied: all first
+    assert relative_features(np.zeros((0, len(BASE_FEATURES)), np.float32)).shape == (0, len(STANDARDISED) + len(RANKED))

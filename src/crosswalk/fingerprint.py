@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from .models import Election, Provision
 
-FINGERPRINT_VERSION = "fp5"  # fp5: document-wide headings dropped per side
+FINGERPRINT_VERSION = "fp6"  # fp5: document-wide headings dropped per side; fp6: provisions embedded by sentence
 
 VENDOR_WORDS = re.compile(
     r"\b(relius|ascensus|ft ?william|datair|corbel|wolters kluwer|sungard|empower|fis|"
@@ -55,6 +55,9 @@ MEANINGFUL_NUMBER = re.compile(  # the lookahead skips, at once, positions no al
 SPACE = re.compile(r"\s+")
 EMPTY_PARENS = re.compile(r"\(\s*[,;]?\s*\)")
 WORD = re.compile(r"[a-z][a-z0-9']+")
+SENTENCE_END = re.compile(r"(?<=[.;:])\s+(?=[A-Z(\[])")
+MIN_PASSAGE_CHARS = 16  # shorter pieces are list markers and stubs ("(a) Plan.") that match everything
+MAX_PASSAGES = 16       # a provision's first sixteen sentences say what it is about
 
 STOPWORDS = frozenset(
     "a an the of to in on for by with and or as at be is are was were will shall may any such that this these those "
@@ -74,11 +77,24 @@ class Fingerprint:
     numbers: frozenset[str]
     placeholders: int     # how many AA placeholders/blanks were replaced
     core: str = ""        # the short core: heading (BPD) or context and question (AA), embedded apart
+    by_sentence: bool = False  # embedded sentence by sentence (long provisions), not whole
 
     @property
     def text(self) -> str:
-        """Heading and body as one string: what the embedder sees."""
+        """Heading and body as one string: for lexical scoring and, unsplit, for the embedder."""
         return f"{self.heading}. {self.body}" if self.heading else self.body
+
+    @property
+    def passages(self) -> tuple[str, ...]:
+        """What the embedder sees: the body's sentences for a provision, else the whole text.
+
+        A provision often matches its counterpart in one sentence (a definition against the
+        operative rule that repeats it), and the model reads at most 256 tokens of a text:
+        sentences are embedded one by one, and the record's vector is their mean."""
+        if not self.by_sentence:
+            return (self.text,)
+        pieces = [p.strip() for p in SENTENCE_END.split(self.body) if len(p.strip()) >= MIN_PASSAGE_CHARS]
+        return tuple(pieces[:MAX_PASSAGES]) or (self.text,)
 
 
 def _strip_numbering(text: str) -> str:
@@ -138,6 +154,7 @@ def fingerprint_provision(p: Provision) -> Fingerprint:
         numbers=meaningful_numbers(body),
         placeholders=n,
         core=SPACE.sub(" ", heading).strip() or body[:200],
+        by_sentence=True,
     )
 
 

@@ -108,12 +108,14 @@ async def prepare_side(doc: DocumentSource, embedder: CachedEmbedder, metrics: R
     doc = await ready(doc)
     with metrics.stage(f"{label}:fingerprint", items=len(doc.items)):
         fps = without_common_headings([fingerprint(item) for item in doc.items])
+    passages = [f.passages for f in fps]
+    flat = [p for ps in passages for p in ps]
     with metrics.stage(f"{label}:embed", items=len(fps)) as m:
         before = embedder.hits
-        vectors = await embedder.embed([f.text for f in fps] + [f.core for f in fps])
+        vectors = await embedder.embed(flat + [f.core for f in fps])
         m.cache_hits = embedder.hits - before
-    n = len(fps)
-    return doc, make_side([item.id for item in doc.items], fps, vectors[:n], vectors[n:])
+    n = len(flat)
+    return doc, make_side([item.id for item in doc.items], fps, vectors[:n], vectors[n:], [len(ps) for ps in passages])
 
 
 async def prepare_sides(kind: str, source: DocumentSource, target: DocumentSource, embedder: CachedEmbedder,

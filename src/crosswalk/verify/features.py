@@ -15,12 +15,18 @@ import numpy as np
 from ..candidates import ScoreMatrices, Side, top_k
 from ..fingerprint import Fingerprint, content_words
 
-FEATURES = (
+BASE_FEATURES = (
     "cosine", "lexical", "heading", "term_equal", "term_overlap", "definition_mismatch",
     "code_overlap", "number_overlap", "compatible", "position_gap", "rank_inverse",
     "fused_gap", "cosine_gap", "reverse_rank_inverse", "length_ratio", "fused",
     "core_cosine", "core_gap", "heading_in_target", "target_heading_in_source", "neighbor_support",
+    "passage_max",
 )
+# Relative features: how a candidate stands among the source's other candidates on one signal.
+# A cosine of 0.6 is strong for one provision and weak for another; its standing is comparable.
+STANDARDISED = ("lexical", "heading", "core_cosine")
+RANKED = ("cosine", "lexical", "heading", "core_cosine", "term_overlap", "code_overlap", "number_overlap")
+FEATURES = BASE_FEATURES + tuple(f"{n}_z" for n in STANDARDISED) + tuple(f"{n}_rank_inverse" for n in RANKED)
 
 
 @dataclass
@@ -105,7 +111,22 @@ def pair_features(
         _contained(ws.heading, wt.text),
         _contained(wt.heading, ws.text),
         support,
+        float(m.passage_max[i, j]),
     ]
+
+
+def relative_features(rows: np.ndarray) -> np.ndarray:
+    """Per-candidate standing within one source's candidate set (rows are `BASE_FEATURES`).
+
+    z-score of each `STANDARDISED` signal over the set, and 1/(1 + rank) on each `RANKED`
+    signal, where rank counts the candidates strictly better (ties share a rank)."""
+    if len(rows) == 0:
+        return np.zeros((0, len(STANDARDISED) + len(RANKED)), np.float32)
+    z_cols = rows[:, [BASE_FEATURES.index(n) for n in STANDARDISED]]
+    z = (z_cols - z_cols.mean(axis=0)) / (z_cols.std(axis=0) + 1e-6)
+    r_cols = rows[:, [BASE_FEATURES.index(n) for n in RANKED]]
+    better = (r_cols[None, :, :] > r_cols[:, None, :]).sum(axis=1)  # [a, f]: candidates above a on f
+    return np.hstack([z, 1.0 / (1.0 + better)]).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -139,10 +160,11 @@ def build_candidate_sets(source: Side, target: Side, m: ScoreMatrices, k: int,
             features.append(pair_features(source.fingerprints[i], target.fingerprints[j], i, int(j), rank, m,
                                           float(pos_s[i]), float(pos_t[j]), reverse_rank,
                                           words, target_words[j], neighbor_support(i, int(j), top1)))
+        rows = np.array(features, dtype=np.float32).reshape(len(cand), len(BASE_FEATURES))
         sets.append(CandidateSet(
             source_id=source.ids[i],
             target_ids=[target.ids[j] for j in cand],
-            features=np.array(features, dtype=np.float32),
+            features=np.hstack([rows, relative_features(rows)]),
             fused=m.fused[i, cand].astype(np.float32),
         ))
     return sets
