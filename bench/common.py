@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -28,3 +29,15 @@ def corpus_missing(shared: Path) -> bool:
         return False
     print(f"skipped: no shared corpus at {shared}")
     return True
+
+
+def window_bound_min(amount: float, per_minute: float, latency_s: float) -> float:
+    """Least time to send `amount` (tokens or requests) under a one-minute sliding window of
+    `per_minute` that starts empty: the first minute's worth goes at once, each further
+    minute's worth a minute later, and the last call still takes its latency.
+
+    (amount / per_minute overstates it by up to a minute: a run whose tokens fit in one
+    window is bound by latencies and local work, not by the limit.)"""
+    if amount <= per_minute:
+        return 0.0
+    return math.ceil(amount / per_minute) - 1 + latency_s / 60.0

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, parse_args  # noqa: E402  (sets up the path and offline mode)
+from common import ROOT, parse_args, window_bound_min  # noqa: E402  (sets up the path and offline mode)
 
 from crosswalk.embed import make_embedder  # noqa: E402
 from crosswalk.evaluate import load_gold, score  # noqa: E402
@@ -70,7 +70,8 @@ async def run_mode(mode: str, source, target, gold_path: Path | None, gold, stor
                 usage = client.usage.get("bpd:verification")
         spec = PROFILE.models[MODEL]
         sim_min = lambda real_s: real_s * TIME_SCALE / 60.0
-        bound_min = max(usage.calls / spec.rpm, usage.tokens / spec.tpm, spec.latency_p95_s / 60.0)
+        bound_min = max(window_bound_min(usage.calls, spec.rpm, spec.latency_mean_s),
+                        window_bound_min(usage.tokens, spec.tpm, spec.latency_mean_s), spec.latency_p95_s / 60.0)
         row = {"mode": mode, "calls": usage.calls, "tokens": usage.tokens, "cost_usd": round(usage.cost_usd, 3),
                "rate_limited": usage.rate_limited, "wall_min": round(sim_min(wall), 2),
                "lower_bound_min": round(bound_min, 2), "ratio": round(sim_min(wall) / bound_min, 2),

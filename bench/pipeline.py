@@ -19,7 +19,8 @@ simulated minutes; `cached_rerun` is real seconds.
   items as their candidates are ready, everything cached;
 - ours_scanned (--scanned): ours with every page read by the vision model instead, as
   for scanned documents;
-- lower_bound: for the work ours sent, max(critical path, Σ tokens / TPM, Σ requests / RPM) per model;
+- lower_bound: for the work a run sent, max(critical path, the least time its tokens and
+  requests take under each model's one-minute sliding TPM/RPM windows) (`window_bound_min`);
 - cached_rerun: ours again on the warm store;
 - batch10: ten conversions at once on one client (one rate-limit budget), their own stores.
 
@@ -43,7 +44,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from common import corpus_missing, parse_args  # noqa: E402  (sets up the path and offline mode)
+from common import corpus_missing, parse_args, window_bound_min  # noqa: E402  (sets up the path and offline mode)
 
 import numpy as np  # noqa: E402
 
@@ -111,7 +112,8 @@ def lower_bound_min(per_model: dict, critical_path_min: float) -> float:
     bounds = [critical_path_min]
     for model, t in per_model.items():
         spec = PROFILE.models[model]
-        bounds += [t["calls"] / spec.rpm, t["tokens"] / spec.tpm]
+        bounds += [window_bound_min(t["calls"], spec.rpm, spec.latency_mean_s),
+                   window_bound_min(t["tokens"], spec.tpm, spec.latency_mean_s)]
     return max(bounds)
 
 
