@@ -30,7 +30,7 @@ from crosswalk.pipeline import candidate_sets_for, decision_rule  # noqa: E402
 from crosswalk.settings import load_settings  # noqa: E402
 from crosswalk.store import Store  # noqa: E402
 from crosswalk.verify.local import load_model  # noqa: E402
-from crosswalk.verify.train import best_threshold, cross_validate, fit, predictions, training_rows  # noqa: E402
+from crosswalk.verify.train import chosen_threshold, cross_validate, fit, predictions, training_rows  # noqa: E402
 
 FILES = {"bpd": ("source_bpd.json", "target_bpd.json", "bpd_dev.jsonl"),
          "aa": ("source_aa.json", "target_aa.json", "aa_dev.jsonl")}
@@ -69,9 +69,7 @@ def main() -> int:
         row["cv_f1_by_seed"] = {seed: cross_validate(sets, gold, seed=seed)["f1"] for seed in SEEDS}
         if args.retrain:
             x, y = training_rows(sets, gold)
-            model = fit(x, y)
-            probs = {cs.source_id: model.probability(cs.features) for cs in sets if cs.source_id in gold}
-            threshold = best_threshold([cs for cs in sets if cs.source_id in gold], probs, gold)
+            threshold = chosen_threshold(sets, gold, seeds=SEEDS)
             model = fit(x, y, meta={"threshold": threshold, "trained_on": FILES[kind][2], "pairs": int(len(y)),
                                      "positives": int(y.sum()), "cv": row["cv"]})
             (DATA / f"verifier_{kind}.json").write_text(json.dumps(model.to_json(), indent=1) + "\n")

@@ -101,6 +101,20 @@ def test_logistic_fit_learns_and_cross_validates():
     assert cross_validate(sets, gold)["f1"] > 0.9
 
 
+def test_threshold_prefers_abstaining_where_f1_is_flat():
+    from crosswalk.verify.train import best_threshold
+
+    feats = np.zeros((1, len(FEATURES)), np.float32)
+    sets = [CandidateSet("a", ["a1"], feats, feats[:, 0]), CandidateSet("n", ["x"], feats, feats[:, 0]),
+            CandidateSet("b", ["b1"], feats, feats[:, 0])]
+    gold = {"a": GoldItem("a", ("a1",), "equivalent"), "n": GoldItem("n", (), "none"),
+            "b": GoldItem("b", ("b1",), "equivalent")}
+    # n (no counterpart) is matched below 0.4; b is lost above 0.7: F1 is best on (0.4, 0.7].
+    probs = {"a": np.array([0.95]), "n": np.array([0.4]), "b": np.array([0.7])}
+    t = best_threshold(sets, probs, gold)
+    assert 0.675 < t <= 0.7  # the highest of the equally good thresholds, not the first
+
+
 def test_shipped_models_load_and_verify():
     for kind in ("bpd", "aa"):
         model = load_model(kind)

@@ -1,7 +1,7 @@
 """The local verifier: a logistic model over pair features, then a decision rule.
 
 The model is tiny (one weight per feature) and trained only on the dev labels by
-`crosswalk train` (see `train.py`); its weights ship as JSON in `crosswalk/data/`.
+`python bench/quality.py --retrain` (see `train.py`); its weights ship as JSON in `crosswalk/data/`.
 
 Decision rule for one source item, with p = match probability of each candidate:
 - best p ≥ `match_threshold` → the best candidate is the target; status `match`

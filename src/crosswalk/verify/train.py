@@ -56,35 +56,66 @@ def predictions(sets: Sequence[CandidateSet], model: LogisticModel, rule: Decisi
     return {cs.source_id: decide(cs, model.probability(cs.features), rule).target_id for cs in sets}
 
 
+F1_TOLERANCE = 0.01  # thresholds within this of the best F1 count as equally good
+
+
 def best_threshold(sets: Sequence[CandidateSet], probs: dict[str, np.ndarray], gold: dict[str, GoldItem]) -> float:
-    """The match threshold that maximises F1 on the given (out-of-fold) probabilities."""
-    best_t, best_f1 = 0.5, -1.0
-    for t in np.arange(0.05, 0.95, 0.025):
-        rule = DecisionRule(match_threshold=float(t), abstain_floor=float(t))
+    """The match threshold for the given (out-of-fold) probabilities: the highest one whose F1 is
+    within `F1_TOLERANCE` of the best.
+
+    F1 is flat over a range of thresholds; within it a higher one abstains on more items without
+    a counterpart, and an abstention is surfaced for review where a wrong match may be trusted."""
+    thresholds = [float(t) for t in np.arange(0.05, 0.95, 0.025)]
+    f1s = []
+    for t in thresholds:
+        rule = DecisionRule(match_threshold=t, abstain_floor=t)
         preds = {cs.source_id: decide(cs, probs[cs.source_id], rule).target_id for cs in sets}
-        f1 = score(preds, gold).f1
-        if f1 > best_f1 + 1e-9:
-            best_t, best_f1 = float(t), f1
-    return best_t
+        f1s.append(score(preds, gold).f1)
+    best = max(f1s, default=0.0)
+    return max((t for t, f1 in zip(thresholds, f1s) if f1 >= best - F1_TOLERANCE), default=0.5)
+
+
+def _fold_of(labelled: Sequence[CandidateSet], folds: int, seed: int) -> dict[str, int]:
+    order = np.random.default_rng(seed).permutation(len(labelled))
+    return {labelled[i].source_id: n % folds for n, i in enumerate(order)}
+
+
+def out_of_fold_probabilities(sets: Sequence[CandidateSet], gold: dict[str, GoldItem], folds: int = 5,
+                              seed: int = 7) -> dict[str, np.ndarray]:
+    """Each labelled source's candidate probabilities from a model that did not see it."""
+    labelled = [cs for cs in sets if cs.source_id in gold]
+    fold_of = _fold_of(labelled, folds, seed)
+    probs: dict[str, np.ndarray] = {}
+    for f in range(folds):
+        model = fit(*training_rows([cs for cs in labelled if fold_of[cs.source_id] != f], gold))
+        probs.update({cs.source_id: model.probability(cs.features) for cs in labelled if fold_of[cs.source_id] == f})
+    return probs
+
+
+def chosen_threshold(sets: Sequence[CandidateSet], gold: dict[str, GoldItem], seeds: Sequence[int] = (0, 1, 2)) -> float:
+    """The match threshold for a model fitted on `sets`, chosen on out-of-fold probabilities
+    (median over fold seeds): unseen items get probabilities like those, not like the training
+    items' own, which are overconfident (in-sample the BPD threshold came out at 0.30; out of
+    fold at 0.41, where out-of-fold F1 is 0.72 against 0.71 and 70% of the items without a
+    counterpart are answered null against 47%)."""
+    labelled = [cs for cs in sets if cs.source_id in gold]
+    return float(np.median([best_threshold(labelled, out_of_fold_probabilities(labelled, gold, seed=s), gold)
+                            for s in seeds]))
 
 
 def cross_validate(sets: Sequence[CandidateSet], gold: dict[str, GoldItem], folds: int = 5, seed: int = 7) -> dict:
-    """Out-of-fold probabilities for every labelled source, the F1-best threshold on them, and the scores.
+    """Out-of-fold predictions for every labelled source, and their scores.
 
-    The threshold is itself chosen inside each fold's training part (nested), so the
-    reported scores are honest estimates for unseen items.
+    Each fold's threshold is chosen as the shipped model's is, from the training part alone
+    (nested), so the reported scores are honest estimates for unseen items.
     """
     labelled = [cs for cs in sets if cs.source_id in gold]
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(labelled))
-    fold_of = {labelled[i].source_id: n % folds for n, i in enumerate(order)}
+    fold_of = _fold_of(labelled, folds, seed)
     oof_pred: dict[str, str | None] = {}
     for f in range(folds):
         train = [cs for cs in labelled if fold_of[cs.source_id] != f]
         test = [cs for cs in labelled if fold_of[cs.source_id] == f]
         model = fit(*training_rows(train, gold))
-        train_probs = {cs.source_id: model.probability(cs.features) for cs in train}
-        t = best_threshold(train, train_probs, gold)
-        rule = DecisionRule(match_threshold=t, abstain_floor=t)
-        oof_pred.update(predictions(test, model, rule))
+        t = chosen_threshold(train, gold)
+        oof_pred.update(predictions(test, model, DecisionRule(match_threshold=t, abstain_floor=t)))
     return score(oof_pred, gold).as_dict()
