@@ -50,9 +50,8 @@ import numpy as np  # noqa: E402
 
 from crosswalk.candidates import make_side, score_matrices  # noqa: E402
 from crosswalk.extract.vision import PageImage, assemble_document, read_document, read_page  # noqa: E402
-from crosswalk import fingerprint as fingerprint_module  # noqa: E402
 from crosswalk.classify import topic  # noqa: E402
-from crosswalk.fingerprint import fingerprint  # noqa: E402
+from crosswalk.fingerprint import fingerprint, forget_remembered  # noqa: E402
 from crosswalk.llm.fake_api import PROFILES, FakeAPIProcess  # noqa: E402
 from crosswalk.llm.provider import make_client  # noqa: E402
 from crosswalk.pipeline import Conversion, make_verifier, run_conversion  # noqa: E402
@@ -251,7 +250,7 @@ async def main_async(shared: Path, scanned: bool, runs: set[str], ours_scale: fl
 
 
 def forget_in_process_caches() -> None:
-    fingerprint_module._remembered_fingerprint.cache_clear()
+    forget_remembered()
     topic.cache_clear()
 
 

@@ -194,6 +194,11 @@ def _fingerprint(item: Provision | Election) -> Fingerprint:
 _remembered_fingerprint = functools.lru_cache(maxsize=16384)(_fingerprint)  # records are frozen
 
 
+def forget_remembered() -> None:
+    """Empty the in-process fingerprint memory (a benchmark's "new process" starts with none)."""
+    _remembered_fingerprint.cache_clear()
+
+
 COMMON_HEADING_SHARE = 0.2
 COMMON_HEADING_MIN = 10  # in a short document a heading over a fifth of it is just a section
 
