@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .classify import compatible, topic
+from .embed import unit_rows
 from .fingerprint import Fingerprint, content_words
 
 # Fusion weights, chosen on the dev split (bench/quality.py prints recall@k for them).
@@ -114,15 +115,11 @@ def make_side(ids: list[str], fingerprints: list[Fingerprint], passage_vectors: 
                 passage_vectors=passage_vectors, passage_starts=starts)
 
 
-def _normalised(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-
 def record_means(passage_vectors: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """One normalised vector per record: the mean direction of its contiguous passage rows."""
     if len(starts) == 0:
         return np.zeros((0, passage_vectors.shape[1] if passage_vectors.ndim == 2 else 0), np.float32)
-    return _normalised(np.add.reduceat(passage_vectors, starts, axis=0)).astype(np.float32)
+    return unit_rows(np.add.reduceat(passage_vectors, starts, axis=0)).astype(np.float32)
 
 
 def passage_max(source: Side, target: Side) -> np.ndarray:

@@ -24,6 +24,11 @@ from .store import Store, bytes_to_vector, cache_key, vector_to_bytes
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces: nothing here may download
 
 
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (an all-zero row stays zero): cosines become dot products."""
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
 class Embedder(Protocol):
     """Turns texts into L2-normalised vectors; `model_id` names the model in cache keys."""
 
@@ -99,7 +104,7 @@ class MiniLMOnnxEmbedder:
         hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return unit_rows(pooled)
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         # CPU-bound: run off the event loop so API calls elsewhere keep flowing.

@@ -93,7 +93,7 @@ class Fingerprint:
         sentences are embedded one by one, and the record's vector is their mean."""
         if not self.by_sentence:
             return (self.text,)
-        pieces = [p.strip() for p in SENTENCE_END.split(self.body) if len(p.strip()) >= MIN_PASSAGE_CHARS]
+        pieces = [p for p in map(str.strip, SENTENCE_END.split(self.body)) if len(p) >= MIN_PASSAGE_CHARS]
         return tuple(pieces[:MAX_PASSAGES]) or (self.text,)
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import httpx
 import numpy as np
 
+from ..embed import unit_rows
 from ..errors import ConfigError
 from ..settings import FALLBACK_RATE_LIMIT, Settings
 from .client import LLMClient
@@ -71,4 +72,4 @@ class OpenAIEmbedder:
         vectors = np.array([v for part in results for v in part], dtype=np.float32)
         if len(vectors) == 0:
             return np.zeros((0, 1), np.float32)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return unit_rows(vectors)
