@@ -6,7 +6,9 @@ Prints, for the BPD and AA crosswalks: candidate recall@{1,5,10,20}; the
 cross-validated scores of the local verifier (folds by source item, threshold
 chosen inside each fold; seed 7, then the spread of F1 over six fold seeds); the
 scores of the shipped model on the dev split (these
-are *training* scores, shown only to compare); and cold and warm matching time.
+are *training* scores, shown only to compare); the trade-off of the match threshold
+(precision, recall, F1 and none-accuracy at thresholds 0.25-0.75, on out-of-fold
+probabilities, mean over the fold seeds); and cold and warm matching time.
 `--retrain` refits the shipped models on all dev labels and writes them to
 src/crosswalk/data/.
 """
@@ -30,12 +32,14 @@ from crosswalk.pipeline import candidate_sets_for, decision_rule  # noqa: E402
 from crosswalk.settings import load_settings  # noqa: E402
 from crosswalk.store import Store  # noqa: E402
 from crosswalk.verify.local import load_model  # noqa: E402
-from crosswalk.verify.train import chosen_threshold, cross_validate, fit, predictions, training_rows  # noqa: E402
+from crosswalk.verify.train import (chosen_threshold, cross_validate, fit, out_of_fold_probabilities,  # noqa: E402
+                                    predictions, threshold_curve, training_rows)
 
 FILES = {"bpd": ("source_bpd.json", "target_bpd.json", "bpd_dev.jsonl"),
          "aa": ("source_aa.json", "target_aa.json", "aa_dev.jsonl")}
 DATA = ROOT / "src" / "crosswalk" / "data"
 SEEDS = (0, 1, 2, 3, 4, 7)
+CURVE = [round(0.25 + 0.05 * i, 2) for i in range(11)]  # thresholds for the trade-off table
 
 
 async def candidate_sets(shared: Path, store: Store, settings) -> tuple[dict, float]:
@@ -76,6 +80,10 @@ def main() -> int:
         model = load_model(kind)
         rule = decision_rule(settings, model.meta.get("threshold", 0.5))
         row["shipped_model_on_dev(train)"] = score(predictions(sets, model, rule), gold).as_dict()
+        row["shipped_threshold"] = rule.match_threshold
+        # What `--match-threshold` trades, on out-of-fold probabilities (mean over the fold seeds).
+        probs = [out_of_fold_probabilities(sets, gold, seed=seed) for seed in SEEDS]
+        row["threshold_curve"] = threshold_curve(sets, probs, gold, CURVE)
         report[kind] = row
     if args.json:
         print(json.dumps(report, indent=2))
@@ -89,6 +97,10 @@ def main() -> int:
                 print(f"  {name:30s} P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  none-acc {s['none_accuracy']:.2f}")
             f1s = list(r["cv_f1_by_seed"].values())
             print(f"  cv F1 over fold seeds {SEEDS}: mean {sum(f1s) / len(f1s):.3f} (min {min(f1s):.3f}, max {max(f1s):.3f})")
+            print(f"  threshold trade-off, out of fold (shipped threshold {r['shipped_threshold']:.3f}):")
+            for c in r["threshold_curve"]:
+                print(f"    {c['threshold']:.2f}  P {c['precision']:.3f}  R {c['recall']:.3f}  F1 {c['f1']:.3f}"
+                      f"  none-acc {c['none_accuracy']:.2f}")
     return 0
 
 

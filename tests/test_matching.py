@@ -115,6 +115,25 @@ def test_threshold_prefers_abstaining_where_f1_is_flat():
     assert 0.675 < t <= 0.7  # the highest of the equally good thresholds, not the first
 
 
+def test_threshold_curve_trades_recall_for_abstention():
+    from crosswalk.verify.train import threshold_curve
+
+    feats = np.zeros((1, len(FEATURES)), np.float32)
+    sets = [CandidateSet(s, [t], feats, feats[:, 0]) for s, t in (("a", "a1"), ("n", "x"), ("b", "b1"))]
+    gold = {"a": GoldItem("a", ("a1",), "equivalent"), "n": GoldItem("n", (), "none"),
+            "b": GoldItem("b", ("b1",), "equivalent")}
+    seed_1 = {"a": np.array([0.95]), "n": np.array([0.4]), "b": np.array([0.7])}
+    seed_2 = {"a": np.array([0.95]), "n": np.array([0.6]), "b": np.array([0.7])}
+    low, mid, high = threshold_curve(sets, [seed_1, seed_2], gold, [0.3, 0.5, 0.8])
+    # 0.3: n is matched under both seeds (a false positive), nothing is lost
+    assert (low["precision"], low["recall"], low["none_accuracy"]) == (pytest.approx(0.667, abs=1e-3), 1.0, 0.0)
+    # 0.5: n is answered null under seed 1 only: the figures are the mean of the two seeds
+    assert mid["none_accuracy"] == 0.5 and mid["recall"] == 1.0
+    assert mid["precision"] == pytest.approx((1.0 + 2 / 3) / 2, abs=1e-3)
+    # 0.8: b is lost, n always null
+    assert (high["recall"], high["none_accuracy"], high["precision"]) == (0.5, 1.0, 1.0)
+
+
 def test_shipped_models_load_and_verify():
     for kind in ("bpd", "aa"):
         model = load_model(kind)

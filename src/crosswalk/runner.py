@@ -102,7 +102,8 @@ async def convert(paths: dict[str, Path | None], settings: Settings, out: Path, 
                   password: str | None = None, reading: asyncio.Lock | None = None) -> tuple[str, ConversionResult]:
     """Run one conversion (documents read as it goes) and write its outputs atomically into `out`."""
     given = check_inputs(paths)
-    run_id, digests = run_identity(given, settings)
+    # hashing a large PDF takes a while: off the loop, so a batch's other conversions keep going
+    run_id, digests = await asyncio.to_thread(run_identity, given, settings)
     started = time.time()
     store.start_run(run_id, settings_record(settings), str(out))
 

@@ -59,6 +59,13 @@ def predictions(sets: Sequence[CandidateSet], model: LogisticModel, rule: Decisi
 F1_TOLERANCE = 0.01  # thresholds within this of the best F1 count as equally good
 
 
+def scores_at(sets: Sequence[CandidateSet], probs: dict[str, np.ndarray], gold: dict[str, GoldItem],
+              threshold: float):
+    """The scores of deciding every set at `threshold` (match at or above it, null below)."""
+    rule = DecisionRule(match_threshold=threshold, abstain_floor=threshold)
+    return score({cs.source_id: decide(cs, probs[cs.source_id], rule).target_id for cs in sets}, gold)
+
+
 def best_threshold(sets: Sequence[CandidateSet], probs: dict[str, np.ndarray], gold: dict[str, GoldItem]) -> float:
     """The match threshold for the given (out-of-fold) probabilities: the highest one whose F1 is
     within `F1_TOLERANCE` of the best.
@@ -66,13 +73,23 @@ def best_threshold(sets: Sequence[CandidateSet], probs: dict[str, np.ndarray], g
     F1 is flat over a range of thresholds; within it a higher one abstains on more items without
     a counterpart, and an abstention is surfaced for review where a wrong match may be trusted."""
     thresholds = [float(t) for t in np.arange(0.05, 0.95, 0.025)]
-    f1s = []
-    for t in thresholds:
-        rule = DecisionRule(match_threshold=t, abstain_floor=t)
-        preds = {cs.source_id: decide(cs, probs[cs.source_id], rule).target_id for cs in sets}
-        f1s.append(score(preds, gold).f1)
+    f1s = [scores_at(sets, probs, gold, t).f1 for t in thresholds]
     best = max(f1s, default=0.0)
     return max((t for t, f1 in zip(thresholds, f1s) if f1 >= best - F1_TOLERANCE), default=0.5)
+
+
+def threshold_curve(sets: Sequence[CandidateSet], probs_by_seed: Sequence[dict[str, np.ndarray]],
+                    gold: dict[str, GoldItem], thresholds: Sequence[float]) -> list[dict]:
+    """Precision, recall, F1 and none-accuracy at each threshold, averaged over several sets of
+    (out-of-fold) probabilities: what an analyst trades by passing `--match-threshold`."""
+    labelled = [cs for cs in sets if cs.source_id in gold]
+    rows = []
+    for t in thresholds:
+        runs = [scores_at(labelled, probs, gold, t) for probs in probs_by_seed]
+        rows.append({"threshold": round(float(t), 3),
+                     **{name: round(float(np.mean([getattr(r, name) for r in runs])), 3)
+                        for name in ("precision", "recall", "f1", "none_accuracy")}})
+    return rows
 
 
 def _fold_of(labelled: Sequence[CandidateSet], folds: int, seed: int) -> dict[str, int]:
