@@ -8,7 +8,7 @@ import pytest
 import math
 from collections import Counter
 
-from crosswalk.candidates import TfidfSpace, compatibility_matrix, plan_counts, top_k
+from crosswalk.candidates import TfidfSpace, char_terms, compatibility_matrix, heading_terms, plan_counts, stem_terms, top_k
 from crosswalk.classify import PROVISION_TYPES, compatible
 from crosswalk.fingerprint import content_words
 from crosswalk.evaluate import GoldItem
@@ -45,10 +45,22 @@ def _full_vocabulary_cosine(a: list[str], b: list[str]) -> np.ndarray:
 def test_tfidf_equals_the_full_vocabulary_computation():
     a = ["hardship withdrawal of elective deferrals", "loans to participants and beneficiaries", "trustee powers"]
     b = ["hardship distributions of deferrals deferrals", "participant loans", "vesting schedule", ""]
-    got = TfidfSpace(a, b, bigrams=False).similarity()
+    got = TfidfSpace(a, b, heading_terms).similarity()
     assert got.shape == (3, 4)
     assert np.allclose(got, _full_vocabulary_cosine(a, b), atol=1e-6)
     assert TfidfSpace([], b).similarity().shape == (0, 4)
+
+
+def test_stem_and_character_views_forgive_inflection_and_garble():
+    assert stem_terms("Contributions contributed") == ["contr", "contr", "contr_contr"]
+    assert char_terms("loan") == ["#loan", "loan#"] and char_terms("tax") == ["#tax#"]
+    # the same terms inflected differently: the word view sees nothing shared, the stem view does
+    a, b = ["eligible employees deferrals"], ["eligibility employee deferral", "vesting schedule"]
+    assert TfidfSpace(a, b).similarity()[0, 0] == 0.0
+    assert TfidfSpace(a, b, stem_terms).similarity()[0, 0] > 0.5
+    # extraction garble: "Noneligible" for "Nonelective" still shares character n-grams
+    garbled = TfidfSpace(["noneligible contribution"], ["nonelective contributions", "loan policy"], char_terms).similarity()
+    assert garbled[0, 0] > 0.3 and garbled[0, 1] == 0.0
 
 
 def test_compatibility_matrix_is_the_table_pair_by_pair():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -32,20 +33,52 @@ W_HEADING = 0.0
 INCOMPATIBLE_PENALTY = 0.0  # rule-based topics are too noisy to filter on; the verifier weighs them
 
 
+STEM_LETTERS = 5   # a word's first five letters stand for the word: see `stem_terms`
+CHAR_GRAM = 5      # letters per character n-gram: see `char_terms`
+
+
 def _bigrams(words: list[str]) -> list[str]:
     return [f"{a}_{b}" for a, b in zip(words, words[1:])]
 
 
+def word_terms(text: str) -> list[str]:
+    """Content words and their adjacent pairs: the main lexical view."""
+    words = content_words(text)
+    return words + _bigrams(words)
+
+
+def heading_terms(text: str) -> list[str]:
+    """Content words alone: headings are too short for pairs."""
+    return content_words(text)
+
+
+def stem_terms(text: str) -> list[str]:
+    """Content words cut to their first letters, and their pairs: "contribution(s)", "deferral" /
+    "deferred", "eligible" / "eligibility" fall together, as vendors inflect the same terms differently."""
+    stems = [w[:STEM_LETTERS] for w in content_words(text)]
+    return stems + _bigrams(stems)
+
+
+def char_terms(text: str) -> list[str]:
+    """Character n-grams of each content word (word boundaries marked): close spellings and
+    extraction garble ("Noneligible" for "Nonelective") still share most of their n-grams."""
+    grams = []
+    for word in content_words(text):
+        marked = f"#{word}#"
+        grams.extend(marked[i:i + CHAR_GRAM] for i in range(max(1, len(marked) - CHAR_GRAM + 1)))
+    return grams
+
+
 class TfidfSpace:
-    """A small TF-IDF space over two sides' texts.
+    """A small TF-IDF space over two sides' texts, cut into terms by `terms`.
 
     Weights are (1 + log tf) × smoothed idf, rows L2-normalised over every term; the stored
     matrices span only the terms both sides use, the only ones a cross-side dot product
     can see (a tenth of the vocabulary, so a tenth of the memory and time).
     """
 
-    def __init__(self, texts_a: list[str], texts_b: list[str], bigrams: bool = True):
-        counts = [Counter(self._terms(t, bigrams)) for t in texts_a + texts_b]
+    def __init__(self, texts_a: list[str], texts_b: list[str], terms: Callable[[str], list[str]] = word_terms):
+        counts = [Counter(terms(t)) for t in texts_a + texts_b]
         df = Counter(term for doc in counts for term in doc)
         n_docs = len(counts)
         idf = {t: math.log((1 + n_docs) / (1 + n)) + 1.0 for t, n in df.items()}
@@ -62,11 +95,6 @@ class TfidfSpace:
                     matrix[row, col] = w / norm
         self.a = matrix[: len(texts_a)]
         self.b = matrix[len(texts_a):]
-
-    @staticmethod
-    def _terms(text: str, bigrams: bool) -> list[str]:
-        words = content_words(text)
-        return words + _bigrams(words) if bigrams else words
 
     def similarity(self) -> np.ndarray:
         return self.a @ self.b.T
@@ -98,7 +126,9 @@ class ScoreMatrices:
     cosine: np.ndarray
     core_cosine: np.ndarray
     passage_max: np.ndarray   # best cosine between any passage of the source and any of the target
-    lexical: np.ndarray
+    lexical: np.ndarray       # TF-IDF over words and word pairs (the fused score uses this one)
+    stem_lexical: np.ndarray  # the same over stems (`stem_terms`): a verifier feature
+    char_lexical: np.ndarray  # the same over character n-grams (`char_terms`): a verifier feature
     heading: np.ndarray
     compatible: np.ndarray
     fused: np.ndarray
@@ -146,12 +176,16 @@ def score_matrices(source: Side, target: Side) -> ScoreMatrices:
     cosine = source.vectors @ target.vectors.T
     core_cosine = source.core_vectors @ target.core_vectors.T
     best_passage = passage_max(source, target)
-    lexical = TfidfSpace([f.text for f in source.fingerprints], [f.text for f in target.fingerprints]).similarity()
-    heading = TfidfSpace([f.heading for f in source.fingerprints], [f.heading for f in target.fingerprints], bigrams=False).similarity()
+    texts = ([f.text for f in source.fingerprints], [f.text for f in target.fingerprints])
+    lexical = TfidfSpace(*texts).similarity()
+    heading = TfidfSpace([f.heading for f in source.fingerprints], [f.heading for f in target.fingerprints],
+                         heading_terms).similarity()
     compat = compatibility_matrix(source.topics, target.topics)
     fused = (W_COSINE * cosine + W_PASSAGE * best_passage + W_CORE * core_cosine + W_LEXICAL * lexical
              + W_HEADING * heading - INCOMPATIBLE_PENALTY * (~compat))
     return ScoreMatrices(cosine=cosine, core_cosine=core_cosine, passage_max=best_passage, lexical=lexical,
+                         stem_lexical=TfidfSpace(*texts, stem_terms).similarity(),
+                         char_lexical=TfidfSpace(*texts, char_terms).similarity(),
                          heading=heading, compatible=compat, fused=fused)
 
 

@@ -1,7 +1,8 @@
 """Pair features for the verifier: pure functions over precomputed score matrices.
 
 Each feature carries meaning in plan documents: the same defined term, the same
-heading, the same Code sections, the same numbers, similar position in the
+heading, the same words (also as stems and as character n-grams, which forgive
+inflection and extraction garble), the same Code sections, the same numbers, similar position in the
 document, and how clearly a target stands out among the source's candidates
 (rank, gap to the best) and the source among the target's (mutual best).
 """
@@ -20,12 +21,13 @@ BASE_FEATURES = (
     "code_overlap", "number_overlap", "compatible", "position_gap", "rank_inverse",
     "fused_gap", "cosine_gap", "reverse_rank_inverse", "length_ratio", "fused",
     "core_cosine", "core_gap", "heading_in_target", "target_heading_in_source", "neighbor_support",
-    "passage_max",
+    "passage_max", "stem_lexical", "char_lexical",
 )
 # Relative features: how a candidate stands among the source's other candidates on one signal.
 # A cosine of 0.6 is strong for one provision and weak for another; its standing is comparable.
-STANDARDISED = ("lexical", "heading", "core_cosine")
-RANKED = ("cosine", "lexical", "heading", "core_cosine", "term_overlap", "code_overlap", "number_overlap")
+STANDARDISED = ("lexical", "heading", "core_cosine", "stem_lexical", "char_lexical")
+RANKED = ("cosine", "lexical", "heading", "core_cosine", "term_overlap", "code_overlap", "number_overlap",
+          "stem_lexical", "char_lexical")
 FEATURES = BASE_FEATURES + tuple(f"{n}_z" for n in STANDARDISED) + tuple(f"{n}_rank_inverse" for n in RANKED)
 
 
@@ -112,6 +114,8 @@ def pair_features(
         _contained(wt.heading, ws.text),
         support,
         float(m.passage_max[i, j]),
+        float(m.stem_lexical[i, j]),
+        float(m.char_lexical[i, j]),
     ]
 
 
