@@ -3,13 +3,13 @@
 For every source item we score *all* target items (the corpus is at most a few
 thousand records, so an exact matrix product is cheaper than any index), fuse the
 cosine with a TF-IDF cosine over fingerprints and headings, down-weight pairs whose
-topics are incompatible, and keep the best `k`. `plan_counts` reports how many pairs
+topics are incompatible, and keep the best `k`. Two more lexical views (over stems and
+over character n-grams) are computed alongside for the verifier. `plan_counts` reports how many pairs
 went in and how many were kept, before anything is paid for.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
