@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 
 from .models import Election, Provision
@@ -210,9 +211,7 @@ def without_common_headings(fps: list[Fingerprint], share: float = COMMON_HEADIN
     Such a heading is a document title read as section context ("Non-Standardized Defined
     Contribution" over 70 of the source AA's 182 records): it tells the records apart from
     nothing, and embedded into every core it pulls them all towards one another."""
-    counts: dict[str, int] = {}
-    for fp in fps:
-        counts[fp.heading] = counts.get(fp.heading, 0) + 1
+    counts = Counter(fp.heading for fp in fps)
     common = {h for h, n in counts.items() if h and n > share * len(fps) and n >= COMMON_HEADING_MIN}
     return [_drop_heading(fp) if fp.heading in common else fp for fp in fps]
 

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..evaluate import GoldItem, score
+from ..evaluate import GoldItem, Scores, score
 from .features import FEATURES, CandidateSet
 from .local import DecisionRule, LogisticModel, decide
 
@@ -60,7 +60,7 @@ F1_TOLERANCE = 0.01  # thresholds within this of the best F1 count as equally go
 
 
 def scores_at(sets: Sequence[CandidateSet], probs: dict[str, np.ndarray], gold: dict[str, GoldItem],
-              threshold: float):
+              threshold: float) -> Scores:
     """The scores of deciding every set at `threshold` (match at or above it, null below)."""
     rule = DecisionRule(match_threshold=threshold, abstain_floor=threshold)
     return score({cs.source_id: decide(cs, probs[cs.source_id], rule).target_id for cs in sets}, gold)
@@ -109,15 +109,17 @@ def out_of_fold_probabilities(sets: Sequence[CandidateSet], gold: dict[str, Gold
     return probs
 
 
-def chosen_threshold(sets: Sequence[CandidateSet], gold: dict[str, GoldItem], seeds: Sequence[int] = (0, 1, 2)) -> float:
+def chosen_threshold(sets: Sequence[CandidateSet], gold: dict[str, GoldItem], seeds: Sequence[int] = (0, 1, 2),
+                     probs_by_seed: Sequence[dict[str, np.ndarray]] | None = None) -> float:
     """The match threshold for a model fitted on `sets`, chosen on out-of-fold probabilities
-    (median over fold seeds): unseen items get probabilities like those, not like the training
-    items' own, which are overconfident (in-sample the BPD threshold came out at 0.30; out of
-    fold at 0.41, where out-of-fold F1 is 0.72 against 0.71 and 70% of the items without a
-    counterpart are answered null against 47%)."""
+    (median over fold seeds; pass `probs_by_seed` when they are already computed): unseen items
+    get probabilities like those, not like the training items' own, which are overconfident
+    (in-sample the BPD threshold came out at 0.30; out of fold at 0.41, where out-of-fold F1 is
+    0.72 against 0.71 and 70% of the items without a counterpart are answered null against 47%)."""
     labelled = [cs for cs in sets if cs.source_id in gold]
-    return float(np.median([best_threshold(labelled, out_of_fold_probabilities(labelled, gold, seed=s), gold)
-                            for s in seeds]))
+    if probs_by_seed is None:
+        probs_by_seed = [out_of_fold_probabilities(labelled, gold, seed=s) for s in seeds]
+    return float(np.median([best_threshold(labelled, probs, gold) for probs in probs_by_seed]))
 
 
 def cross_validate(sets: Sequence[CandidateSet], gold: dict[str, GoldItem], folds: int = 5, seed: int = 7) -> dict:
