@@ -141,6 +141,9 @@ def _print_summary(result: ConversionResult, out: Path, seconds: float) -> None:
         table.add_row(kind.upper(), str(len(m.crosswalk.mappings)), *(str(c.get(s, 0)) for s in
                       ("match", "partial", "abstain", "no_match", "error")))
     console.print(table)
+    reviewed = sum(m.reviewed for r in result.results.values() for m in r.crosswalk.mappings)
+    if reviewed:
+        console.print(f"{'reviewer decisions':>18}: {reviewed} applied (status match or no_match, marked reviewed)")
     if result.instance is not None:
         inst = result.instance
         for title, counts in (("confirmation", count_by(inst.confirmations, "status")),
@@ -173,12 +176,15 @@ def run(
     llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="OpenAI-compatible endpoint"),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="verification model"),
     password: Optional[str] = typer.Option(None, "--password", help="user password of encrypted PDFs"),
+    decisions: Optional[Path] = typer.Option(None, "--decisions",
+                                             help="CSV of a reviewer's settled mappings (source_id,target_id[,note])"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing on success"),
 ) -> None:
     """Crosswalk a source plan document to a target: a BPD pair, an AA pair, or both."""
     settings = _settings(store_path=store, candidates_k=candidates_k, match_threshold=match_threshold,
                          verifier=verifier, verify_mode=verify_mode, llm_base_url=llm_base_url, llm_model=llm_model)
-    execute_run(_paths(source_bpd, target_bpd, source_aa, target_aa), settings, out, quiet, password)
+    paths = {**_paths(source_bpd, target_bpd, source_aa, target_aa), "decisions": decisions}
+    execute_run(paths, settings, out, quiet, password)
 
 
 @app.command()

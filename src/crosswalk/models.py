@@ -133,6 +133,7 @@ class Mapping(Record):
     option_mapping: tuple[OptionMapping, ...] = ()
     variance_type: str | None = None   # the LLM verifier's view, when it judged this item
     impact: str | None = None
+    reviewed: bool = False             # set by a reviewer's decision (`--decisions`), not by the matcher
 
 
 class Crosswalk(Record):

@@ -17,6 +17,7 @@ import numpy as np
 from . import __version__
 from .candidates import Side, make_side, plan_counts, score_matrices
 from .confirm import Confirmation, ElectionLink, confirm, election_links
+from .decisions import REVIEWER, Decisions, apply_decisions, undecidable
 from .embed import CachedEmbedder, make_embedder
 from .fingerprint import FINGERPRINT_VERSION, fingerprint, without_common_headings
 from .llm.client import LLMClient
@@ -172,12 +173,13 @@ def make_verifier(kind: str, settings: Settings, store: Store, client: LLMClient
 
 async def match_documents(kind: str, source: DocumentSource, target: DocumentSource, settings: Settings,
                           embedder: CachedEmbedder, metrics: RunMetrics, store: Store | None = None,
-                          client: LLMClient | None = None) -> MatchResult:
+                          client: LLMClient | None = None, decisions: Decisions | None = None) -> MatchResult:
     """Crosswalk one source document to one target document.
 
     Each document is fingerprinted and embedded as soon as it is read; source items then
     stream to the verifier in chunks: while one chunk's calls are in flight, the next
-    chunk's candidate features are computed (off the event loop)."""
+    chunk's candidate features are computed (off the event loop). A reviewer's decisions
+    then replace the verdicts of the items they settle."""
     (source, src_side), (target, tgt_side) = await prepare_sides(kind, source, target, embedder, metrics)
     n, k = len(source.items), settings.candidates_k
     chunks = [range(i, min(i + STREAM_CHUNK, n)) for i in range(0, n, STREAM_CHUNK)]
@@ -204,6 +206,7 @@ async def match_documents(kind: str, source: DocumentSource, target: DocumentSou
             stage.errors = verifier.stats.errors
     sources = {item.id: item for item in source.items}
     targets = {item.id: item for item in target.items}
+    verdicts = apply_decisions(verdicts, decisions, targets, target.source_path or target.id)
     vectors = await option_vectors(verdicts, sources, targets, embedder) if kind == "aa" else {}
     mappings = [_to_mapping(v, sources, targets, vectors) for v in verdicts]
     crosswalk = Crosswalk(kind=kind, source_document=source.id, target_document=target.id, mappings=tuple(mappings),
@@ -231,7 +234,7 @@ def _to_mapping(v: Verdict, sources: dict, targets: dict, vectors: dict[str, np.
         options = map_options(s, t, vectors)
     return Mapping(source_id=v.source_id, target_id=v.target_id, alternates=v.alternates, status=v.status,
                    confidence=v.confidence, scores=v.scores, reasoning=v.reasoning, option_mapping=options,
-                   variance_type=v.variance_type, impact=v.impact)
+                   variance_type=v.variance_type, impact=v.impact, reviewed=v.verifier == REVIEWER)
 
 
 def record_usage(stage, client: LLMClient, operation: str, model: str) -> None:
@@ -249,36 +252,40 @@ def record_usage(stage, client: LLMClient, operation: str, model: str) -> None:
 
 
 async def run_conversion(conversion: Conversion, settings: Settings, store: Store,
-                         client: LLMClient | None = None, on_stage=None) -> ConversionResult:
+                         client: LLMClient | None = None, on_stage=None,
+                         decisions: Decisions | None = None) -> ConversionResult:
     """Run every crosswalk the conversion has documents for, concurrently.
 
     Documents may still be being read (tasks): each crosswalk starts when its two are.
     A provider client is made from the settings when they ask for the LLM verifier or
     the API embedder (or passed in, so several conversions share one rate-limit budget).
+    `decisions` (a reviewer's) override the matcher's verdicts for the items they settle.
     """
     needs_client = settings.verifier == "llm" or settings.embedder == "openai"
     own_client = client is None and needs_client
     if own_client:
         client = make_client(settings)
     try:
-        return await _run_conversion(conversion, settings, store, client, on_stage)
+        return await _run_conversion(conversion, settings, store, client, on_stage, decisions)
     finally:
         if own_client:
             await client.aclose()
 
 
 async def _run_conversion(conversion: Conversion, settings: Settings, store: Store,
-                          client: LLMClient | None, on_stage=None) -> ConversionResult:
+                          client: LLMClient | None, on_stage=None,
+                          decisions: Decisions | None = None) -> ConversionResult:
     CALL_PRIORITY.set(next(CONVERSION_ORDER))  # in a batch, earlier conversions' calls go first
     embedder = make_embedder(settings, store, client)
     result = ConversionResult(metrics=RunMetrics(on_event=on_stage))
     pairs = conversion.pairs()
     try:
         outcomes = await gather_or_cancel(*(
-            match_documents(kind, src, tgt, settings, embedder, result.metrics, store, client)
+            match_documents(kind, src, tgt, settings, embedder, result.metrics, store, client, decisions)
             for kind, (src, tgt) in pairs.items()
         ))
         conversion = result.conversion = await conversion.read()
+        undecidable(decisions, (item.id for src, _ in (conversion.pairs().values()) for item in src.items))
     except BaseException:
         conversion.cancel_reading()  # a bad document stops the run; what was paid for is stored
         raise

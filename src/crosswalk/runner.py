@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
+from .decisions import Decisions, load_decisions
 from .errors import ConfigError, CrosswalkError, InputError
 from .extract import load_document, save_document
 from .llm.client import LLMClient
@@ -46,6 +47,15 @@ def check_inputs(paths: dict[str, Path | None]) -> dict[str, Path]:
         if not path.is_file():
             raise InputError(path, "file not found")
     return given
+
+
+def read_decisions(path: Path | None) -> Decisions | None:
+    """A reviewer's decisions file (`--decisions`), read and checked before anything runs."""
+    if not path:
+        return None
+    if not Path(path).is_file():
+        raise InputError(path, "file not found")
+    return load_decisions(Path(path))
 
 
 def _in_role(doc: Document, name: str) -> Document:
@@ -93,6 +103,8 @@ def run_identity(paths: dict[str, Path | None], settings: Settings) -> tuple[str
     """The run id (same input files and settings → same id, so a restart resumes) and each file's sha256."""
     digests = {name: hashlib.sha256(Path(paths[name]).read_bytes()).hexdigest() if paths.get(name) else None
                for name in DOCUMENT_ROLES}
+    if paths.get("decisions"):  # only when given: runs without decisions keep their ids
+        digests["decisions"] = hashlib.sha256(Path(paths["decisions"]).read_bytes()).hexdigest()
     digest = hashlib.sha256(json.dumps([digests, settings_record(settings)], sort_keys=True).encode()).hexdigest()
     return f"run-{digest[:12]}", digests
 
@@ -102,8 +114,9 @@ async def convert(paths: dict[str, Path | None], settings: Settings, out: Path, 
                   password: str | None = None, reading: asyncio.Lock | None = None) -> tuple[str, ConversionResult]:
     """Run one conversion (documents read as it goes) and write its outputs atomically into `out`."""
     given = check_inputs(paths)
+    decisions = read_decisions(paths.get("decisions"))
     # hashing a large PDF takes a while: off the loop, so a batch's other conversions keep going
-    run_id, digests = await asyncio.to_thread(run_identity, given, settings)
+    run_id, digests = await asyncio.to_thread(run_identity, {**given, "decisions": paths.get("decisions")}, settings)
     started = time.time()
     store.start_run(run_id, settings_record(settings), str(out))
 
@@ -115,9 +128,11 @@ async def convert(paths: dict[str, Path | None], settings: Settings, out: Path, 
 
     try:
         conv = _start_reading(given, password, store, reading)
-        result = await run_conversion(conv, settings, store, client, on_stage=progress)
+        result = await run_conversion(conv, settings, store, client, on_stage=progress, decisions=decisions)
         conv = result.conversion
         inputs = {name: _input_record(getattr(conv, name), digests[name]) for name in DOCUMENT_ROLES}
+        if decisions is not None:
+            inputs["decisions"] = {"path": str(decisions.path), "sha256": digests["decisions"], "items": len(decisions)}
         summary = _summary(result)
         # off the event loop: in a batch, the other conversions' calls keep flowing meanwhile
         await asyncio.to_thread(_write_atomically, out, conv, settings, result, run_id, inputs, started, summary)
@@ -177,7 +192,8 @@ class BatchItem:
 
 
 def read_manifest(path: Path) -> tuple[dict, list[BatchItem]]:
-    """`[settings]` overrides and `[[conversion]]` entries (name, out, source_bpd, target_bpd, source_aa, target_aa)."""
+    """`[settings]` overrides and `[[conversion]]` entries (name, out, source_bpd, target_bpd, source_aa, target_aa,
+    and optionally decisions)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -189,7 +205,7 @@ def read_manifest(path: Path) -> tuple[dict, list[BatchItem]]:
         if "out" not in entry:
             raise InputError(path, "conversion has no 'out' directory", item=name)
         resolve = lambda v: (base / v) if v else None
-        items.append(BatchItem(name, resolve(entry["out"]), {r: resolve(entry.get(r)) for r in DOCUMENT_ROLES}))
+        items.append(BatchItem(name, resolve(entry["out"]), {r: resolve(entry.get(r)) for r in (*DOCUMENT_ROLES, "decisions")}))
     if not items:
         raise InputError(path, "no [[conversion]] entries")
     if len({i.name for i in items}) != len(items):

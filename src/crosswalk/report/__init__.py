@@ -17,7 +17,8 @@ from contextlib import contextmanager
 
 from ..models import Crosswalk
 
-CSV_COLUMNS = ("source_id", "target_id", "alternates", "status", "confidence", "reasoning", "scores", "option_mapping")
+CSV_COLUMNS = ("source_id", "target_id", "alternates", "status", "confidence", "reasoning", "scores", "option_mapping",
+               "reviewed")
 
 
 @contextmanager
@@ -74,6 +75,7 @@ def write_crosswalk(out: Path, cw: Crosswalk) -> None:
                 "scores": json.dumps(m.scores, sort_keys=True),
                 "option_mapping": "; ".join(
                     f"{o.source_label or '-'}→{o.target_label or '-'} ({o.change})" for o in m.option_mapping),
+                "reviewed": "yes" if m.reviewed else "",
             })
 
 

@@ -48,6 +48,7 @@ class ReviewRow:
     differences: list[str] = field(default_factory=list)
     options: list[str] = field(default_factory=list)
     recommended_action: str = ""
+    reviewed: bool = False  # settled by a reviewer's decision (`--decisions`)
 
     @property
     def evidence_link(self) -> str:
@@ -96,8 +97,10 @@ def _title(item: Provision | Election | None) -> str:
     return item.title if isinstance(item, Provision) else item.question_text
 
 
-def recommended_action(status: str, variance_type: str, impact: str) -> str:
+def recommended_action(status: str, variance_type: str, impact: str, reviewed: bool = False) -> str:
     """What the reviewer should do next, from status and variance (documented in the README)."""
+    if reviewed and variance_type not in ("design", "regulatory"):
+        return "None: settled by a reviewer's decision"
     if status == "abstain":
         return "Review: the best candidate is uncertain; pick the counterpart or confirm there is none"
     if status == "no_match":
@@ -169,9 +172,10 @@ def _rows(kind: str, cw: dict, source: Document | None, target: Document | None,
             depends_on=[f"{d['election_id']} ({d['method']})" for d in c.get("depends_on", [])],
             options=[f"{o['source_label'] or '—'} → {o['target_label'] or '—'} ({o['change']})"
                      for o in m.get("option_mapping", [])],
+            reviewed=bool(m.get("reviewed")),
         )
         if kind == "aa" and s is not None and isinstance(s, Election) and elected_value(s):
             row.differences = [f"elected: {elected_value(s)}"] + row.differences
-        row.recommended_action = recommended_action(row.status, row.variance_type, row.impact)
+        row.recommended_action = recommended_action(row.status, row.variance_type, row.impact, row.reviewed)
         rows.append(row)
     return rows

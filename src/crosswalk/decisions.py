@@ -1,0 +1,119 @@
+"""Reviewer decisions: mappings an analyst has settled, applied over the matcher's on every run.
+
+A review ends with corrections: "this source provision is that target one", "this election has
+no counterpart". Kept in a CSV (`source_id,target_id[,note]`; an empty `target_id`, or `none`,
+says there is no counterpart) and passed with `--decisions`, they replace the matcher's verdict
+for those items, so confirmation, the proposed target AA and the variances are built on them,
+and a rerun (re-extracted documents, another threshold) keeps them. The file is an input like
+the documents: its SHA-256 is part of the run id.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from .errors import InputError
+from .models import Verdict
+
+NO_COUNTERPART = {"", "none", "no_match", "-"}
+REVIEWER = "reviewer"  # the `verifier` of a decided verdict
+
+
+@dataclass(frozen=True)
+class Decision:
+    source_id: str
+    target_id: str | None  # None: the reviewer says the target has no counterpart
+    note: str
+    line: int              # line in the file, for error messages and the reasoning
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """The decisions of one file, by source id."""
+
+    path: Path
+    by_source: dict[str, Decision]
+
+    def __len__(self) -> int:
+        return len(self.by_source)
+
+
+def load_decisions(path: Path) -> Decisions:
+    """Parse a decisions CSV; anything malformed is an InputError naming the file and line."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")  # a CSV saved by Excel starts with a BOM
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"cannot read decisions: {exc}") from None
+    reader = csv.DictReader(io.StringIO(text))
+    columns = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+    if not {"source_id", "target_id"} <= set(columns):
+        raise InputError(path, "a decisions file needs the columns source_id and target_id "
+                               f"(found: {', '.join(n for n in columns if n) or 'none'})")
+    by_source: dict[str, Decision] = {}
+    for row in reader:
+        line = reader.line_num
+        source, target, note = (_cell(row, columns.get(name)) for name in ("source_id", "target_id", "note"))
+        if not source:
+            if not any(str(v or "").strip() for v in row.values()):
+                continue  # a blank line
+            raise InputError(path, "source_id is empty", item=f"line {line}")
+        if source in by_source:
+            twice = f"source {source!r} is decided twice (lines {by_source[source].line} and {line})"
+            raise InputError(path, twice, item=f"line {line}")
+        by_source[source] = Decision(source, None if target.lower() in NO_COUNTERPART else target, note, line)
+    return Decisions(Path(path), by_source)
+
+
+def _cell(row: dict, column: str | None) -> str:
+    return str(row.get(column) or "").strip() if column else ""
+
+
+def apply_decisions(verdicts: list[Verdict], decisions: Decisions | None, target_ids: Iterable[str],
+                    target_name: str) -> list[Verdict]:
+    """The verdicts with every decided source's replaced by the reviewer's (a decided target must
+    be an item of the target document `target_name`)."""
+    if not decisions:
+        return verdicts
+    targets = set(target_ids)
+    out = []
+    for verdict in verdicts:
+        decision = decisions.by_source.get(verdict.source_id)
+        if decision is None:
+            out.append(verdict)
+            continue
+        if decision.target_id is not None and decision.target_id not in targets:
+            raise InputError(decisions.path, f"target {decision.target_id!r} is not an item of {target_name}",
+                             item=f"line {decision.line}")
+        out.append(decided_verdict(decision, verdict, decisions.path.name))
+    return out
+
+
+def decided_verdict(decision: Decision, proposed: Verdict, file_name: str) -> Verdict:
+    """The reviewer's verdict; its reasoning keeps what the matcher had proposed, so a review can
+    see where the two disagreed."""
+    if proposed.target_id:
+        matcher = f"the matcher proposed {proposed.target_id} ({proposed.status}, {proposed.confidence:.2f})"
+    else:
+        matcher = f"the matcher answered {proposed.status}"
+    agrees = proposed.target_id == decision.target_id
+    reasoning = (f"Reviewer decision ({file_name} line {decision.line})"
+                 + (f": {decision.note}" if decision.note else "")
+                 + f". {matcher[0].upper()}{matcher[1:]}" + (" too." if agrees else "."))
+    return Verdict(source_id=decision.source_id, target_id=decision.target_id,
+                   status="match" if decision.target_id else "no_match", confidence=1.0, reasoning=reasoning,
+                   scores=proposed.scores if agrees else {}, verifier=REVIEWER)
+
+
+def undecidable(decisions: Decisions | None, source_ids: Iterable[str]) -> None:
+    """Raise for the first decision whose source is not an item of any source document of the run."""
+    if not decisions:
+        return
+    known = set(source_ids)
+    for decision in decisions.by_source.values():
+        if decision.source_id not in known:
+            raise InputError(decisions.path, f"source {decision.source_id!r} is not an item of the source documents",
+                             item=f"line {decision.line}")
