@@ -110,6 +110,9 @@ def test_a_run_honours_decisions_down_to_the_proposed_target_aa(tmp_path, sessio
     row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[header.index("Source ID")] == aa_source)
     assert row[header.index("Disposition")] == "Accept"
     assert row[header.index("Notes/Recommended Action")].startswith("None: settled by a reviewer")
+    html = (out / "report.html").read_text()
+    assert html.count(">reviewed</span>") == 2 and "settled by reviewer" in html
+    assert ">reviewed</span>" not in (plain_out / "report.html").read_text()
     run, plain_run = (json.loads((o / "run.json").read_text()) for o in (out, plain_out))
     assert run["inputs"]["decisions"]["items"] == 2 and len(run["inputs"]["decisions"]["sha256"]) == 64
     assert run["run_id"] != plain_run["run_id"]  # the decisions are an input of the run

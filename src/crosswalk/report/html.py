@@ -95,7 +95,10 @@ def render_html(data: ReviewData) -> str:
     for kind, rows in data.rows.items():
         cards.append((f"{kind.upper()} items", len(rows)))
         cards.append((f"{kind.upper()} matched", sum(r.target_id is not None for r in rows)))
-        cards.append((f"{kind.upper()} to review", sum(r.status in ("abstain", "no_match", "partial") for r in rows)))
+        cards.append((f"{kind.upper()} to review",
+                      sum(r.status in ("abstain", "no_match", "partial") and not r.reviewed for r in rows)))
+        if any(r.reviewed for r in rows):
+            cards.append((f"{kind.upper()} settled by reviewer", sum(r.reviewed for r in rows)))
     for status, n in sorted(data.confirmation_counts.items()):
         cards.append((status.title(), n))
     for vt in ("design", "regulatory", "administrative"):
