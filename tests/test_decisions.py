@@ -110,6 +110,10 @@ def test_a_run_honours_decisions_down_to_the_proposed_target_aa(tmp_path, sessio
     row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[header.index("Source ID")] == aa_source)
     assert row[header.index("Disposition")] == "Accept"
     assert row[header.index("Notes/Recommended Action")].startswith("None: settled by a reviewer")
+    gold = EXAMPLES / "expected_bpd.jsonl"
+    said = cw("eval", out / "bpd_crosswalk.json", "--gold", gold, check=True).stdout
+    assert "1 of the labelled items were set by a reviewer" in " ".join(said.split())
+    assert "reviewer" not in cw("eval", plain_out / "bpd_crosswalk.json", "--gold", gold, check=True).stdout
     html = (out / "report.html").read_text()
     assert html.count(">reviewed</span>") == 2 and "settled by reviewer" in html
     assert ">reviewed</span>" not in (plain_out / "report.html").read_text()

@@ -392,9 +392,13 @@ def eval_cmd(crosswalk_json: Path = typer.Argument(..., help="a *_crosswalk.json
         confidence = {m["source_id"]: m.get("confidence", 0.0) for m in data["mappings"]}
     except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
         raise InputError(crosswalk_json, f"not a crosswalk JSON: {exc}") from None
-    s = score(predictions, load_gold(gold))
+    labels = load_gold(gold)
+    s = score(predictions, labels)
     console.print(f"precision {s.precision:.3f}  recall {s.recall:.3f}  F1 {s.f1:.3f}  "
                   f"none-accuracy {s.none_accuracy:.3f}  (tp {s.tp}, fp {s.fp}, fn {s.fn}, none items {s.none_total})")
+    reviewed = sum(1 for m in data["mappings"] if m.get("reviewed") and m["source_id"] in labels)
+    if reviewed:  # these score the reviewer, not the matcher
+        console.print(f"note: {reviewed} of the labelled items were set by a reviewer's decision (--decisions)")
     misses = sorted(s.misses, key=lambda m: -confidence.get(m["source"], 0.0))[:worst]
     if misses:
         table = Table(title=f"worst misses (most confident first, {len(s.misses)} in all)")
