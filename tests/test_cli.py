@@ -109,6 +109,17 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, session_stor
     assert not out.exists()
 
 
+@pytest.mark.parametrize("args, message", [
+    (["run", "--bogus"], "No such option: --bogus"),
+    (["run", "-o", "x", "--candidates-k", "abc"], "Invalid value for '--candidates-k'"),
+    (["no-such-command"], "No such command"),
+])
+def test_a_usage_error_is_a_message_and_exit_2_not_a_traceback(args, message):
+    proc = cw(*args)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_a_document_that_fails_mid_run_is_one_line_and_the_password_reaches_it(tmp_path, session_store_path):
     """Documents are read as the run goes: the encrypted target AA fails (naming the file) after
     the BPD pair has started; with --password the same run finishes."""

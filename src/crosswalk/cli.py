@@ -462,12 +462,26 @@ def main() -> None:
     except KeyboardInterrupt:
         print("crosswalk: interrupted; finished work is kept in the store", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
-        import click
+    except Exception as exc:  # usage errors, --help and the like arrive here with standalone_mode=False
+        code = _usage_exit_code(exc)
+        if code is None:
+            raise
+        sys.exit(code)
 
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+
+def _usage_exit_code(exc: Exception) -> int | None:
+    """The exit code of a command-line usage error (shown as click shows it), of --help and of
+    Ctrl-C at a prompt; None for anything else.
+
+    Newer typer releases carry their own copy of click, whose exceptions are not `click`'s (and
+    click itself may not be installed), so usage errors are recognised by what they do: every
+    click usage error, either copy, can `show()` itself and has an `exit_code`."""
+    if isinstance(exc, typer.Exit):
+        return exc.exit_code
+    if isinstance(exc, typer.Abort):
+        print("Aborted!", file=sys.stderr)
+        return 1
+    if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
+        exc.show()
+        return exc.exit_code
+    return None
