@@ -5,7 +5,7 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from crosswalk.decisions import apply_decisions, load_decisions, undecidable
+from crosswalk.decisions import apply_decisions, check_decided_sources, load_decisions
 from crosswalk.errors import InputError
 from crosswalk.models import Verdict
 
@@ -65,7 +65,7 @@ def test_a_decided_target_or_source_that_does_not_exist_is_an_input_error(tmp_pa
     with pytest.raises(InputError, match="line 2: target 't404' is not an item of target.pdf"):
         apply_decisions([verdict("s1", "t1")], decisions, ["t1"], "target.pdf")
     with pytest.raises(InputError, match="line 3: source 'ghost' is not an item of the source documents"):
-        undecidable(decisions, ["s1"])
+        check_decided_sources(decisions, ["s1"])
 
 
 def _run(tmp_path, store, *extra):

@@ -108,7 +108,7 @@ def decided_verdict(decision: Decision, proposed: Verdict, file_name: str) -> Ve
                    scores=proposed.scores if agrees else {}, verifier=REVIEWER)
 
 
-def undecidable(decisions: Decisions | None, source_ids: Iterable[str]) -> None:
+def check_decided_sources(decisions: Decisions | None, source_ids: Iterable[str]) -> None:
     """Raise for the first decision whose source is not an item of any source document of the run."""
     if not decisions:
         return

@@ -17,7 +17,7 @@ import numpy as np
 from . import __version__
 from .candidates import Side, make_side, plan_counts, score_matrices
 from .confirm import Confirmation, ElectionLink, confirm, election_links
-from .decisions import REVIEWER, Decisions, apply_decisions, undecidable
+from .decisions import REVIEWER, Decisions, apply_decisions, check_decided_sources
 from .embed import CachedEmbedder, make_embedder
 from .fingerprint import FINGERPRINT_VERSION, fingerprint, without_common_headings
 from .llm.client import LLMClient
@@ -285,7 +285,8 @@ async def _run_conversion(conversion: Conversion, settings: Settings, store: Sto
             for kind, (src, tgt) in pairs.items()
         ))
         conversion = result.conversion = await conversion.read()
-        undecidable(decisions, (item.id for src, _ in (conversion.pairs().values()) for item in src.items))
+        sources = (item.id for source, _ in conversion.pairs().values() for item in source.items)
+        check_decided_sources(decisions, sources)
     except BaseException:
         conversion.cancel_reading()  # a bad document stops the run; what was paid for is stored
         raise
