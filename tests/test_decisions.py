@@ -46,6 +46,11 @@ def test_a_malformed_file_names_the_file_and_line(tmp_path, text, message):
     assert str(path) in str(err.value) and message in str(err.value)
 
 
+def test_a_missing_decisions_file_is_named(tmp_path):
+    with pytest.raises(InputError, match="nothere.csv: file not found"):
+        load_decisions(tmp_path / "nothere.csv")
+
+
 def test_decided_verdicts_replace_the_matchers_and_say_what_it_proposed(tmp_path):
     decisions = load_decisions(write(tmp_path, "source_id,target_id,note\ns1,t2,see memo\ns2,,\ns3,t3,\n"))
     verdicts = [verdict("s1", "t1"), verdict("s2", "t5", p=0.6), verdict("s3", "t3", p=0.9),

@@ -44,6 +44,8 @@ class Decisions:
 
 def load_decisions(path: Path) -> Decisions:
     """Parse a decisions CSV; anything malformed is an InputError naming the file and line."""
+    if not Path(path).is_file():
+        raise InputError(path, "file not found")
     try:
         text = Path(path).read_text(encoding="utf-8-sig")  # a CSV saved by Excel starts with a BOM
     except (OSError, UnicodeDecodeError) as exc:

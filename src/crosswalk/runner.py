@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .decisions import Decisions, load_decisions
+from .decisions import load_decisions
 from .errors import ConfigError, CrosswalkError, InputError
 from .extract import load_document, save_document
 from .llm.client import LLMClient
@@ -47,15 +47,6 @@ def check_inputs(paths: dict[str, Path | None]) -> dict[str, Path]:
         if not path.is_file():
             raise InputError(path, "file not found")
     return given
-
-
-def read_decisions(path: Path | None) -> Decisions | None:
-    """A reviewer's decisions file (`--decisions`), read and checked before anything runs."""
-    if not path:
-        return None
-    if not Path(path).is_file():
-        raise InputError(path, "file not found")
-    return load_decisions(Path(path))
 
 
 def _in_role(doc: Document, name: str) -> Document:
@@ -114,7 +105,8 @@ async def convert(paths: dict[str, Path | None], settings: Settings, out: Path, 
                   password: str | None = None, reading: asyncio.Lock | None = None) -> tuple[str, ConversionResult]:
     """Run one conversion (documents read as it goes) and write its outputs atomically into `out`."""
     given = check_inputs(paths)
-    decisions = read_decisions(paths.get("decisions"))
+    # a reviewer's decisions (`--decisions`) are read and checked before anything runs
+    decisions = load_decisions(Path(paths["decisions"])) if paths.get("decisions") else None
     # hashing a large PDF takes a while: off the loop, so a batch's other conversions keep going
     run_id, digests = await asyncio.to_thread(run_identity, {**given, "decisions": paths.get("decisions")}, settings)
     started = time.time()
@@ -205,7 +197,8 @@ def read_manifest(path: Path) -> tuple[dict, list[BatchItem]]:
         if "out" not in entry:
             raise InputError(path, "conversion has no 'out' directory", item=name)
         resolve = lambda v: (base / v) if v else None
-        items.append(BatchItem(name, resolve(entry["out"]), {r: resolve(entry.get(r)) for r in (*DOCUMENT_ROLES, "decisions")}))
+        inputs = {role: resolve(entry.get(role)) for role in (*DOCUMENT_ROLES, "decisions")}
+        items.append(BatchItem(name, resolve(entry["out"]), inputs))
     if not items:
         raise InputError(path, "no [[conversion]] entries")
     if len({i.name for i in items}) != len(items):

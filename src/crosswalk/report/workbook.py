@@ -61,9 +61,10 @@ def _crosswalk_sheet(wb: Workbook, title: str, rows: list[ReviewRow], due: str) 
     _header(ws, CROSSWALK_COLUMNS)
     wrap = Alignment(wrap_text=True, vertical="top")
     for r, row in enumerate(rows, 2):
+        disposition = "Accept" if row.reviewed else ""  # a reviewer's decision is already a disposition
         values = (row.section, row.provision_type, _cell_text(f"{row.source_title}\n{row.source_text}".strip()),
                   _cell_text(f"{row.target_title}\n{row.target_text}".strip()), row.variance_type, row.impact,
-                  "Unassigned", due, row.recommended_action, "Accept" if row.reviewed else "", row.evidence_link, row.status,
+                  "Unassigned", due, row.recommended_action, disposition, row.evidence_link, row.status,
                   round(row.confidence, 3), row.reasoning, row.source_id, row.target_id or "", row.target_section,
                   "; ".join(row.alternates), row.confirmation)
         for c, value in enumerate(values, 1):
