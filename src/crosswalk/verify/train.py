@@ -62,8 +62,13 @@ F1_TOLERANCE = 0.01  # thresholds within this of the best F1 count as equally go
 def scores_at(sets: Sequence[CandidateSet], probs: dict[str, np.ndarray], gold: dict[str, GoldItem],
               threshold: float) -> Scores:
     """The scores of deciding every set at `threshold` (match at or above it, null below)."""
-    rule = DecisionRule(match_threshold=threshold, abstain_floor=threshold)
+    rule = threshold_rule(threshold)
     return score({cs.source_id: decide(cs, probs[cs.source_id], rule).target_id for cs in sets}, gold)
+
+
+def threshold_rule(threshold: float) -> DecisionRule:
+    """The decision rule the thresholds are chosen and scored with: a target at or above it, null below."""
+    return DecisionRule(match_threshold=threshold, abstain_floor=threshold)
 
 
 def best_threshold(sets: Sequence[CandidateSet], probs: dict[str, np.ndarray], gold: dict[str, GoldItem]) -> float:
@@ -130,11 +135,10 @@ def cross_validate(sets: Sequence[CandidateSet], gold: dict[str, GoldItem], fold
     """
     labelled = [cs for cs in sets if cs.source_id in gold]
     fold_of = _fold_of(labelled, folds, seed)
+    probs = out_of_fold_probabilities(labelled, gold, folds, seed)  # the same folds
     oof_pred: dict[str, str | None] = {}
     for f in range(folds):
-        train = [cs for cs in labelled if fold_of[cs.source_id] != f]
-        test = [cs for cs in labelled if fold_of[cs.source_id] == f]
-        model = fit(*training_rows(train, gold))
-        t = chosen_threshold(train, gold)
-        oof_pred.update(predictions(test, model, DecisionRule(match_threshold=t, abstain_floor=t)))
+        rule = threshold_rule(chosen_threshold([cs for cs in labelled if fold_of[cs.source_id] != f], gold))
+        oof_pred.update({cs.source_id: decide(cs, probs[cs.source_id], rule).target_id
+                         for cs in labelled if fold_of[cs.source_id] == f})
     return score(oof_pred, gold).as_dict()
