@@ -49,7 +49,8 @@ def test_kill_9_then_resume_pays_only_for_what_is_missing(tmp_path, session_stor
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         first = api.stats()["requests"]
-        assert 0 < first < 76 and not out.exists()          # nothing half-written
+        # nothing half-written: a killed run leaves at most its lock file (OUT is claimed at the start)
+        assert 0 < first < 76 and (not out.exists() or [p.name for p in out.iterdir()] == [".crosswalk.lock"])
         done = subprocess.run(cli("run", *DOCS, "-o", out, "--store", store, "-q"), env=env,
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Awaitable, Callable, Optional, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from . import __version__
-from .errors import CrosswalkError, InputError
+from .errors import ConfigError, CrosswalkError, InputError, Interrupted, ItemsFailedError, OutputError
+from .interrupts import stop_requested
 from .evaluate import load_gold, score
 from .extract import load_document
 from .extract.pdf import unread_pages
@@ -115,20 +118,64 @@ class ProgressView:
         return table
 
 
+T = TypeVar("T")
+
+
+def run_interruptibly(make: Callable[[], Awaitable[T]]) -> T:
+    """asyncio.run, where Ctrl-C or SIGTERM cancels the run's tasks at once and worker threads stop
+    at their next page or batch (`interrupts`); it ends in `Interrupted` (exit 130 or 143). A
+    second signal exits at once."""
+    async def main() -> T:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+
+        def on_signal(name: str) -> None:
+            if stop_requested.is_set():
+                os._exit(143 if name == "SIGTERM" else 130)  # asked twice: stop now, the store is consistent
+            print(f"crosswalk: {name}: stopping…", file=sys.stderr, flush=True)
+            stop_requested.request(name)
+            task.cancel()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal, sig.name)
+        try:
+            return await make()
+        except asyncio.CancelledError:
+            if stop_requested.is_set():
+                raise Interrupted(stop_requested.signal_name) from None
+            raise
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    stop_requested.clear()
+    try:
+        return asyncio.run(main())
+    finally:
+        if stop_requested.is_set():  # a thread may have ended with Interrupted while the loop was cancelled
+            stop_requested.clear()
+
+
 def execute_run(paths: dict[str, Optional[Path]], settings: Settings, out: Path, quiet: bool = False,
-                password: Optional[str] = None) -> ConversionResult:
-    """Run a conversion (its documents read as it goes) and write its outputs atomically into `out`."""
+                password: Optional[str] = None, force: bool = False) -> ConversionResult:
+    """Run a conversion (its documents read as it goes) and write its outputs into `out` (README, "Safety")."""
     started = time.time()
 
     async def go():
         with Store.open(settings.store_path) as store, ProgressView(quiet) as view:  # extractions are cached there too
-            return await convert(paths, settings, out, store, on_stage=view, password=password)
-    run_id, result = asyncio.run(go())
+            return await convert(paths, settings, out, store, on_stage=view, password=password, force=force)
+    incomplete = None
+    try:
+        run_id, result = run_interruptibly(go)
+    except ItemsFailedError as exc:  # outputs written: show them, then exit 5
+        incomplete, run_id, result = exc, exc.run_id, exc.result
     if not quiet:
         conv = result.conversion
         _warn_unread_pages(conv.source_bpd, conv.target_bpd, conv.source_aa, conv.target_aa)
         _print_summary(result, out, time.time() - started)
         console.print(f"run id: {run_id}  (crosswalk status {run_id})")
+    if incomplete is not None:
+        raise incomplete
     return result
 
 
@@ -175,21 +222,38 @@ def run(
     verify_mode: Optional[str] = typer.Option(None, "--verify-mode", help="llm: two_stage, per_source or per_pair"),
     llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="OpenAI-compatible endpoint"),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="verification model"),
-    password: Optional[str] = typer.Option(None, "--password", help="user password of encrypted PDFs"),
+    password: Optional[str] = typer.Option(None, "--password", help="user password of encrypted PDFs (prefer "
+                                           "--password-env: a password on the command line is in the shell history)"),
+    password_env: Optional[str] = typer.Option(None, "--password-env", help="read the PDF password from this "
+                                               "environment variable"),
     decisions: Optional[Path] = typer.Option(None, "--decisions",
                                              help="CSV of a reviewer's settled mappings (source_id,target_id[,note])"),
+    force: bool = typer.Option(False, "--force", help="write into an OUT that holds other files (they are left "
+                                                      "untouched; crosswalk's own files are replaced)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing on success"),
 ) -> None:
     """Crosswalk a source plan document to a target: a BPD pair, an AA pair, or both."""
     settings = _settings(store_path=store, candidates_k=candidates_k, match_threshold=match_threshold,
                          verifier=verifier, verify_mode=verify_mode, llm_base_url=llm_base_url, llm_model=llm_model)
     paths = {**_paths(source_bpd, target_bpd, source_aa, target_aa), "decisions": decisions}
-    execute_run(paths, settings, out, quiet, password)
+    execute_run(paths, settings, out, quiet, _password(password, password_env), force)
+
+
+def _password(password: Optional[str], env: Optional[str]) -> Optional[str]:
+    """The PDF password: --password, or the environment variable --password-env names."""
+    if env is None:
+        return password
+    if password is not None:
+        raise ConfigError("give --password or --password-env, not both")
+    if env not in os.environ:
+        raise ConfigError(f"--password-env {env}: that environment variable is not set")
+    return os.environ[env]
 
 
 @app.command()
 def demo(out: Path = typer.Option(Path("demo-output"), "-o", "--out", help="output directory"),
          store: Optional[Path] = typer.Option(None, "--store", help="SQLite store"),
+         force: bool = typer.Option(False, "--force", help="write into an OUT that holds other files"),
          source: str = typer.Option("pdf", "--from", help="pdf (the bundled PDFs) or json (the same documents as JSON)")) -> None:
     """Run the bundled example conversion (fictional plans) with the embedded default.
 
@@ -207,7 +271,7 @@ def demo(out: Path = typer.Option(Path("demo-output"), "-o", "--out", help="outp
     else:
         paths = _paths(EXAMPLES / "source_bpd.json", EXAMPLES / "target_bpd.json",
                        EXAMPLES / "source_aa_filled.json", EXAMPLES / "target_aa.json")
-    execute_run(paths, settings, out)
+    execute_run(paths, settings, out, force=force)
 
 
 @app.command("fake-api")
@@ -251,9 +315,16 @@ def fake_api(profile: str = typer.Option("fast", help="poc, faults, fast or tigh
 @app.command()
 def report(out: Path = typer.Argument(..., help="output directory of a finished run")) -> None:
     """Rebuild workbook.xlsx and report.html from a finished run, without recomputing anything."""
-    if not (out / "run.json").is_file():
-        raise InputError(out, "not a crosswalk output directory (no run.json)")
-    write_reports(out)
+    from .report.outdir import OutputFolder, is_crosswalk_output
+
+    if not is_crosswalk_output(out):
+        raise InputError(out, "not a crosswalk output directory (no run.json written by crosswalk)")
+    with OutputFolder(out, force=True):  # locked: a run writing this folder now is not raced
+        failed = write_reports(out)
+    for name, why in failed.items():
+        console.print(f"[red]{name} could not be written: {why}[/red]", highlight=False)
+    if failed:
+        raise ItemsFailedError(f"{len(failed)} report(s) could not be written")
     console.print(f"rebuilt {out / 'workbook.xlsx'} and {out / 'report.html'}")
 
 
@@ -294,7 +365,7 @@ def batch(manifest: Path = typer.Argument(..., help="TOML manifest: [settings] a
     settings = batch_settings(manifest_settings, {"store_path": store})
     started = time.time()
     with ProgressView(quiet) as view:
-        asyncio.run(run_batch(items, settings, on_stage=view))
+        run_interruptibly(lambda: run_batch(items, settings, on_stage=view))
     summary = {"manifest": str(manifest), "seconds": round(time.time() - started, 2),
                "conversions": [{"name": i.name, "status": i.status, "run_id": i.run_id, "out": str(i.out),
                                 "seconds": i.seconds, "error": i.error, "summary": i.summary} for i in items]}
@@ -323,16 +394,38 @@ def extract(file: Path = typer.Argument(..., help="a PDF (or any importable file
     from .extract import save_document
 
     settings = _settings(store_path=store)
+    _check_extract_output(out, file)
     with Store.open(settings.store_path) as st:
         if vision and file.suffix.lower() == ".pdf":
-            doc = asyncio.run(_extract_with_vision(file, password, settings, st))
+            doc = run_interruptibly(lambda: _extract_with_vision(file, password, settings, st))
         else:
             doc = load_document(file, password, st)
-    tmp = out.with_name(f".{out.name}.tmp")
-    save_document(doc, tmp)
-    tmp.replace(out)
+    tmp = out.with_name(f".{out.name}.crosswalk-tmp")
+    try:
+        save_document(doc, tmp)
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"{out}: cannot write: {exc.strerror or exc}") from None
     _warn_unread_pages(doc)
     console.print(f"{file}: {len(doc.items)} {'provisions' if doc.role == 'bpd' else 'elections'} → {out}")
+
+
+def _check_extract_output(out: Path, source: Path) -> None:
+    """`extract -o FILE` replaces FILE only when it is a crosswalk document JSON (ours), never the input."""
+    if str(out).strip() == "" or out.is_dir():
+        raise OutputError(f"{out}: -o needs a file name for the extracted JSON")
+    if source.exists() and out.exists() and out.resolve() == source.resolve():
+        raise OutputError(f"{out}: is the input itself; choose another output file")
+    if out.exists():
+        from .extract import DOCUMENT_FORMAT
+
+        try:
+            ours = json.loads(out.read_text(encoding="utf-8")).get("format") == DOCUMENT_FORMAT
+        except (OSError, ValueError, AttributeError):
+            ours = False
+        if not ours:
+            raise OutputError(f"{out}: exists and is not a crosswalk document JSON; crosswalk will not replace it")
 
 
 async def _extract_with_vision(file: Path, password: Optional[str], settings: Settings, store: Store):
@@ -454,19 +547,27 @@ def bench(name: str = typer.Argument(..., help="pipeline, quality, extraction or
 
 def main() -> None:
     """Console-script entry point: user errors become one line and an exit code."""
+    signal.signal(signal.SIGTERM, _terminate)  # outside the event loop too: exit 143, not a silent kill
     try:
         app(standalone_mode=False)
+    except Interrupted as exc:
+        print(f"crosswalk: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
     except CrosswalkError as exc:
         print(f"crosswalk: error: {exc}", file=sys.stderr)  # plain: one line, never wrapped
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        print("crosswalk: interrupted; finished work is kept in the store", file=sys.stderr)
+        print(f"crosswalk: {Interrupted('SIGINT')}", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # usage errors, --help and the like arrive here with standalone_mode=False
         code = _usage_exit_code(exc)
         if code is None:
             raise
         sys.exit(code)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Interrupted("SIGTERM")
 
 
 def _usage_exit_code(exc: Exception) -> int | None:
@@ -478,9 +579,9 @@ def _usage_exit_code(exc: Exception) -> int | None:
     click usage error, either copy, can `show()` itself and has an `exit_code`."""
     if isinstance(exc, typer.Exit):
         return exc.exit_code
-    if isinstance(exc, typer.Abort):
-        print("Aborted!", file=sys.stderr)
-        return 1
+    if isinstance(exc, typer.Abort) or type(exc).__name__ == "Abort":  # click turns Ctrl-C into Abort
+        print(f"crosswalk: {Interrupted('SIGINT')}", file=sys.stderr)
+        return 130
     if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
         exc.show()
         return exc.exit_code

@@ -18,6 +18,7 @@ from typing import Iterable
 
 from .errors import InputError
 from .models import Verdict
+from .text import clean_id
 
 NO_COUNTERPART = {"", "none", "no_match", "-"}
 REVIEWER = "reviewer"  # the `verifier` of a decided verdict
@@ -50,28 +51,46 @@ def load_decisions(path: Path) -> Decisions:
         text = Path(path).read_text(encoding="utf-8-sig")  # a CSV saved by Excel starts with a BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(path, f"cannot read decisions: {exc}") from None
-    reader = csv.DictReader(io.StringIO(text))
-    columns = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
-    if not {"source_id", "target_id"} <= set(columns):
+    if "\x00" in text:
+        raise InputError(path, "holds a NUL byte: not a text CSV", item=f"line {text[:text.index(chr(0))].count(chr(10)) + 1}")
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return Decisions(Path(path), _read_rows(path, reader))
+    except csv.Error as exc:  # e.g. a field larger than the csv module's limit (128 KB)
+        raise InputError(path, f"not a readable CSV: {exc}", item=f"line {reader.line_num}") from None
+
+
+def _read_rows(path: Path, reader) -> dict[str, "Decision"]:
+    header = next(reader, [])
+    names = [clean_id(name).lower() for name in header]
+    twice = sorted({n for n in names if n and names.count(n) > 1})
+    if twice:
+        raise InputError(path, f"column {twice[0]!r} appears more than once in the header", item="line 1")
+    if not {"source_id", "target_id"} <= set(names):
         raise InputError(path, "a decisions file needs the columns source_id and target_id "
-                               f"(found: {', '.join(n for n in columns if n) or 'none'})")
+                               f"(found: {', '.join(n for n in names if n) or 'none'})")
+    columns = {name: i for i, name in enumerate(names)}
     by_source: dict[str, Decision] = {}
     for row in reader:
         line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line
+        if len(row) <= columns["target_id"]:
+            raise InputError(path, "the row has no target_id cell (leave it empty, or write none, for "
+                                   "'no counterpart')", item=f"line {line}")
         source, target, note = (_cell(row, columns.get(name)) for name in ("source_id", "target_id", "note"))
         if not source:
-            if not any(str(v or "").strip() for v in row.values()):
-                continue  # a blank line
             raise InputError(path, "source_id is empty", item=f"line {line}")
         if source in by_source:
             twice = f"source {source!r} is decided twice (lines {by_source[source].line} and {line})"
             raise InputError(path, twice, item=f"line {line}")
         by_source[source] = Decision(source, None if target.lower() in NO_COUNTERPART else target, note, line)
-    return Decisions(Path(path), by_source)
+    return by_source
 
 
-def _cell(row: dict, column: str | None) -> str:
-    return str(row.get(column) or "").strip() if column else ""
+def _cell(row: list[str], column: int | None) -> str:
+    """A cell as an id or note: cleaned and trimmed like document ids, so "A1 " is "A1"."""
+    return clean_id(row[column]) if column is not None and column < len(row) else ""
 
 
 def apply_decisions(verdicts: list[Verdict], decisions: Decisions | None, target_ids: Iterable[str],

@@ -2,7 +2,9 @@
 
 Callers can catch at the level they care about: `InputError` for anything wrong
 with a document the user gave us, `ConfigError` for settings, `StoreError` for
-the SQLite store.
+the SQLite store, `OutputError` for the output folder, `ProviderError` for the
+API. Exit codes (README, "Safety"): 0 ok, 2 input/settings/output, 3 store,
+4 provider, 5 items in error, 130 interrupted (143 on SIGTERM).
 """
 
 from __future__ import annotations
@@ -46,6 +48,21 @@ class StoreError(CrosswalkError):
     exit_code = 3
 
 
+class OutputError(CrosswalkError):
+    """The output folder cannot be used: not ours, not a folder, holds an input, locked, unwritable."""
+
+    exit_code = 2
+
+
+class Interrupted(CrosswalkError):
+    """Ctrl-C (exit 130) or SIGTERM (exit 143): finished work is kept in the store."""
+
+    def __init__(self, signal_name: str = "SIGINT"):
+        self.signal_name = signal_name
+        self.exit_code = 143 if signal_name == "SIGTERM" else 130
+        super().__init__(f"interrupted ({signal_name}); finished work is kept in the store, the same command resumes")
+
+
 class ProviderError(CrosswalkError):
     """The LLM / embeddings provider refused or failed; work finished so far is kept in the store."""
 
@@ -66,6 +83,16 @@ class ContextTooLongError(ProviderError):
 
 class ProviderUnavailableError(ProviderError):
     """Retries exhausted: the provider kept failing (5xx, timeouts, resets, 429s)."""
+
+
+class ProviderUnreachableError(ProviderError):
+    """Nothing answers at the base URL (connection refused, unknown host): the run stops early."""
+
+
+class ItemsFailedError(CrosswalkError):
+    """The run finished and wrote its outputs, but some items ended in `error` (exit 5)."""
+
+    exit_code = 5
 
 
 class ResponseFormatError(ProviderError):

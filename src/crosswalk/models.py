@@ -6,13 +6,19 @@ id of the record that was imported.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from .text import clean_id, clean_text
 
 Role = Literal["bpd", "aa"]
 ElectionKind = Literal["text", "single_select", "multi_select"]
 MappingStatus = Literal["match", "partial", "no_match", "abstain", "error"]
+# Every string that comes from a document passes `text.clean_text` (ids also `clean_id`) here,
+# at the one boundary all importers (JSON, PDF, OCR, vision) go through.
+Text = Annotated[str, BeforeValidator(clean_text)]
+Id = Annotated[str, BeforeValidator(clean_id)]
 
 
 class Record(BaseModel):
@@ -24,16 +30,16 @@ class Record(BaseModel):
 class FillIn(Record):
     """A blank inside an option ("____ Hours of Service"), with the value typed into it, if any."""
 
-    label: str = ""
-    value: str | None = None
+    label: Text = ""
+    value: Text | None = None
 
 
 class ElectionOption(Record):
     """One checkbox option of an AA question."""
 
-    id: str = ""
-    label: str
-    text: str
+    id: Id = ""
+    label: Text
+    text: Text
     is_selected: bool | None = None
     fill_ins: tuple[FillIn, ...] = ()
 
@@ -41,25 +47,25 @@ class ElectionOption(Record):
 class Provision(Record):
     """A BPD provision: a definition, section or subsection of template text."""
 
-    id: str
-    section_number: str = ""
-    title: str = ""
-    text: str
-    provision_type: str = ""
+    id: Id
+    section_number: Text = ""
+    title: Text = ""
+    text: Text
+    provision_type: Text = ""
     page: int | None = None
-    election_refs: tuple[str, ...] = ()
+    election_refs: tuple[Id, ...] = ()
 
 
 class Election(Record):
     """An Adoption Agreement question with its options and the employer's answer."""
 
-    id: str
-    question_number: str = ""
-    question_text: str
-    section_context: str = ""
+    id: Id
+    question_number: Text = ""
+    question_text: Text
+    section_context: Text = ""
     kind: ElectionKind = "text"
     options: tuple[ElectionOption, ...] = ()
-    selected_value: str | list[str] | None = None
+    selected_value: Text | list[Text] | None = None
     page: int | None = None
 
     @property
@@ -72,10 +78,10 @@ class Election(Record):
 class Document(Record):
     """An imported document: metadata plus its provisions (BPD) or elections (AA)."""
 
-    id: str
+    id: Id
     role: Role
-    vendor: str = ""
-    title: str = ""
+    vendor: Text = ""
+    title: Text = ""
     source_path: str = ""
     pages: int | None = None
     provisions: tuple[Provision, ...] = ()

@@ -19,15 +19,15 @@ from typing import Callable
 
 from . import __version__
 from .decisions import load_decisions
-from .errors import ConfigError, CrosswalkError, InputError
+from .errors import ConfigError, CrosswalkError, InputError, ItemsFailedError
 from .extract import load_document, save_document
 from .llm.client import LLMClient
 from .llm.provider import make_client
 from .metrics import bottlenecks
 from .models import Document
 from .pipeline import Conversion, ConversionResult, run_conversion
-from .report import (atomic_output_dir, count_by, status_counts, write_crosswalk, write_instance, write_json,
-                     write_reports)
+from .report import count_by, status_counts, write_crosswalk, write_instance, write_json, write_reports
+from .report.outdir import OutputFolder
 from .settings import Settings, load_settings, settings_record
 from .store import Store
 
@@ -102,15 +102,31 @@ def run_identity(paths: dict[str, Path | None], settings: Settings) -> tuple[str
 
 async def convert(paths: dict[str, Path | None], settings: Settings, out: Path, store: Store,
                   client: LLMClient | None = None, on_stage: Callable[[str, dict], None] | None = None,
-                  password: str | None = None, reading: asyncio.Lock | None = None) -> tuple[str, ConversionResult]:
-    """Run one conversion (documents read as it goes) and write its outputs atomically into `out`."""
+                  password: str | None = None, reading: asyncio.Lock | None = None,
+                  force: bool = False) -> tuple[str, ConversionResult]:
+    """Run one conversion (documents read as it goes) and write its outputs into `out`.
+
+    OUT is checked and locked before any work (`report.outdir`). When items end in `error`
+    the outputs are still written (they say which items, and a rerun pays only for those)
+    and `ItemsFailedError` (exit 5) is raised afterwards; so is a report writer's failure."""
     given = check_inputs(paths)
     # a reviewer's decisions (`--decisions`) are read and checked before anything runs
     decisions = load_decisions(Path(paths["decisions"])) if paths.get("decisions") else None
+    protected = [*given.values(), paths.get("decisions"), settings.store_path]
+    with OutputFolder(out, protected, force) as folder:
+        run_id, result, summary = await _convert_into(folder, given, decisions, settings, store, client, on_stage,
+                                                      password, reading)
+    _raise_if_incomplete(summary, run_id, result)
+    return run_id, result
+
+
+async def _convert_into(folder: OutputFolder, given: dict[str, Path], decisions, settings: Settings, store: Store,
+                        client, on_stage, password, reading) -> tuple[str, ConversionResult, dict]:
     # hashing a large PDF takes a while: off the loop, so a batch's other conversions keep going
-    run_id, digests = await asyncio.to_thread(run_identity, {**given, "decisions": paths.get("decisions")}, settings)
+    run_id, digests = await asyncio.to_thread(run_identity, {**given, "decisions": decisions and decisions.path},
+                                              settings)
     started = time.time()
-    store.start_run(run_id, settings_record(settings), str(out))
+    store.start_run(run_id, settings_record(settings), str(folder.path))
 
     def progress(stage: str, info: dict) -> None:
         if info.get("state") == "done":
@@ -127,12 +143,29 @@ async def convert(paths: dict[str, Path | None], settings: Settings, out: Path, 
             inputs["decisions"] = {"path": str(decisions.path), "sha256": digests["decisions"], "items": len(decisions)}
         summary = _summary(result)
         # off the event loop: in a batch, the other conversions' calls keep flowing meanwhile
-        await asyncio.to_thread(_write_atomically, out, conv, settings, result, run_id, inputs, started, summary)
+        failed_reports = await asyncio.to_thread(_write_outputs_into, folder, conv, settings, result, run_id, inputs,
+                                                 started, summary)
+        if failed_reports:
+            summary["failed_reports"] = failed_reports
     except BaseException:
         store.finish_run(run_id, "failed", {})
         raise
     store.finish_run(run_id, "finished", summary)
-    return run_id, result
+    return run_id, result, summary
+
+
+def _raise_if_incomplete(summary: dict, run_id: str, result: ConversionResult) -> None:
+    errors = sum(counts.get("error", 0) for kind, counts in summary.items() if kind in ("bpd", "aa"))
+    problems = []
+    if errors:
+        problems.append(f"{errors} item(s) ended in error (status 'error' in the outputs; the same command "
+                        "retries only those)")
+    for name, why in summary.get("failed_reports", {}).items():
+        problems.append(f"{name} could not be written ({why}); the crosswalk JSON/CSV are complete")
+    if problems:
+        error = ItemsFailedError("; ".join(problems))
+        error.run_id, error.result = run_id, result  # the outputs are written: callers may still show them
+        raise error
 
 
 def _summary(result: ConversionResult) -> dict:
@@ -145,13 +178,13 @@ def _summary(result: ConversionResult) -> dict:
     return summary
 
 
-def _write_atomically(out: Path, *args) -> None:
-    with atomic_output_dir(out) as tmp:
-        _write_outputs(tmp, *args)
+def _write_outputs_into(folder: OutputFolder, *args) -> dict[str, str]:
+    with folder.write() as tmp:
+        return _write_outputs(tmp, *args)
 
 
 def _write_outputs(tmp: Path, conv: Conversion, settings: Settings, result: ConversionResult, run_id: str,
-                   inputs: dict, started: float, summary: dict) -> None:
+                   inputs: dict, started: float, summary: dict) -> dict[str, str]:
     for match in result.results.values():
         write_crosswalk(tmp, match.crosswalk)
     if result.instance is not None:
@@ -168,7 +201,11 @@ def _write_outputs(tmp: Path, conv: Conversion, settings: Settings, result: Conv
     for name in DOCUMENT_ROLES:
         if getattr(conv, name) is not None:  # saved so `crosswalk report` never needs the inputs again
             save_document(getattr(conv, name), tmp / "documents" / f"{name}.json")
-    write_reports(tmp)
+    failed = write_reports(tmp)
+    if failed:  # run.json says which report is missing, and why
+        write_json(tmp / "run.json", {**json.loads((tmp / "run.json").read_text(encoding="utf-8")),
+                                      "failed_reports": failed})
+    return failed
 
 
 @dataclass
@@ -211,6 +248,7 @@ async def run_batch(items: list[BatchItem], settings: Settings, on_stage=None) -
 
     A conversion that fails is recorded with its error; the others go on.
     """
+    check_batch_outputs(items, settings)
     needs_client = settings.verifier == "llm" or settings.embedder == "openai"
     client = make_client(settings) if needs_client else None
     try:
@@ -223,6 +261,20 @@ async def run_batch(items: list[BatchItem], settings: Settings, on_stage=None) -
     return items
 
 
+def check_batch_outputs(items: list[BatchItem], settings: Settings, force: bool = False) -> None:
+    """Every conversion's OUT checked before any work: distinct, and each one usable (`report.outdir`)."""
+    from .report.outdir import check_output_dir
+
+    seen: dict[Path, str] = {}
+    for item in items:
+        where = Path(item.out).resolve()
+        if where in seen:
+            raise InputError(item.out, f"conversions {seen[where]!r} and {item.name!r} write the same output folder")
+        seen[where] = item.name
+        inputs = [p for p in item.paths.values() if p]
+        check_output_dir(item.out, [*inputs, settings.store_path], force)
+
+
 async def _run_item(item: BatchItem, settings: Settings, store: Store, client, on_stage, reading: asyncio.Lock) -> None:
     t0 = time.perf_counter()
     try:
@@ -230,6 +282,9 @@ async def _run_item(item: BatchItem, settings: Settings, store: Store, client, o
                                             on_stage=(lambda s, i: on_stage(f"{item.name}:{s}", i)) if on_stage else None,
                                             reading=reading)
         item.status, item.summary = "finished", _summary(result)
+    except ItemsFailedError as exc:  # outputs written, some items or reports not
+        item.status, item.error, item.run_id = "incomplete", str(exc), exc.run_id
+        item.summary = _summary(exc.result)
     except CrosswalkError as exc:
         item.status, item.error = "failed", str(exc)
     except Exception as exc:  # one conversion's bug must not stop the batch; it is reported with its type

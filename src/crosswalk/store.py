@@ -17,8 +17,9 @@ import json
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
@@ -215,40 +216,55 @@ class Store:
     # -- helpers ----------------------------------------------------------------
     def _rows(self, sql: str, params: Iterable = ()) -> list[tuple]:
         """All rows of one query, read under the lock (every read goes through here)."""
-        with self._lock:
+        with self._lock, damaged_store_errors(self.path):
             return self._conn.execute(sql, tuple(params)).fetchall()
 
     def _records(self, sql: str, params: Iterable = ()) -> list[dict]:
         """Rows of one query as {column: value}."""
-        with self._lock:
+        with self._lock, damaged_store_errors(self.path):
             cur = self._conn.execute(sql, tuple(params))
             names = [c[0] for c in cur.description]
             return [dict(zip(names, row)) for row in cur.fetchall()]
 
     def _transaction(self) -> "_Tx":
-        return _Tx(self._conn, self._lock)
+        return _Tx(self._conn, self._lock, self.path)
+
+
+@contextmanager
+def damaged_store_errors(path: Path) -> Iterator[None]:
+    """A corrupted page, a full disk or a file that is not SQLite: one StoreError naming the store."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: the store cannot be used ({exc}); move it aside (crosswalk starts a new "
+                         "one) or pass --store") from None
 
 
 class _Tx:
     """`BEGIN IMMEDIATE` … `COMMIT` holding the store's lock, rolled back on any exception."""
 
-    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock):
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock, path: Path):
         self._conn = conn
         self._lock = lock
+        self._path = path
 
     def __enter__(self) -> None:
         self._lock.acquire()
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
+            with damaged_store_errors(self._path):
+                self._conn.execute("BEGIN IMMEDIATE")
         except BaseException:
             self._lock.release()
             raise
 
-    def __exit__(self, exc_type: object, *rest: object) -> None:
+    def __exit__(self, exc_type: object, exc: object, *rest: object) -> None:
         try:
-            self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            with damaged_store_errors(self._path):
+                self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
             self._lock.release()
+        if isinstance(exc, sqlite3.DatabaseError):  # a failed write inside the transaction
+            raise StoreError(f"{self._path}: the store cannot be used ({exc}); move it aside or pass --store") from None
 
 
 def vector_to_bytes(vector: np.ndarray) -> bytes:

@@ -43,26 +43,41 @@ def load_document(path: Path | str, password: str | None = None, store=None) -> 
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(path, f"cannot read: {exc}") from None
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
+    data = _parse_json(raw, path)
     fmt = detect_json_format(data)
     if fmt is None:
         raise UnsupportedFormatError(path, "unknown format: expected a crosswalk document, or corpus BPD/AA records")
-    document = parse_json_document(fmt, data, path)
+    try:
+        document = parse_json_document(fmt, data, path)
+    except RecursionError:
+        raise InputError(path, "JSON nested too deeply to be a plan document") from None
     _check_document(document, path)
     return document
+
+
+def _parse_json(raw: str, path: Path):
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
+    except RecursionError:  # 100k-deep nesting: no plan document is shaped like that
+        raise InputError(path, "JSON nested too deeply to be a plan document") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise InputError(path, f"not valid JSON: {exc}") from None
 
 
 def _load_pdf(path: Path, password: str | None, store) -> Document:
     import hashlib
 
     from ..store import cache_key
-    from .pdf import EXTRACTOR_VERSION, extract_pdf
+    from .pdf import EXTRACTOR_VERSION, PDFIUM_LOCK, extract_pdf, open_pdf
 
     key = None
     if store is not None:
+        # The store holds decrypted text and may be shared by a team: a protected file's password
+        # is checked against the file itself on every run, before the cache is consulted.
+        with PDFIUM_LOCK:
+            open_pdf(path, password).close()
         key = cache_key("extraction", extractor=EXTRACTOR_VERSION, file=hashlib.sha256(path.read_bytes()).hexdigest())
         cached = store.get_json(key)
         if cached is not None:  # same bytes, same extractor: the same records (ids included)

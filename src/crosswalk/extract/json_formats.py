@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from pydantic import ValidationError
 
@@ -42,6 +43,27 @@ def parse_json_document(fmt: str, data: dict, path: Path) -> Document:
         "corpus_empty": _parse_corpus_empty,
     }[fmt]
     return parser(data, path)
+
+
+@contextmanager
+def _record(path: Path, where: str) -> Iterator[None]:
+    """A record of the wrong shape (a page "abc", an option that is not an object, NaN, a
+    selection "maybe") becomes one InputError naming the file and the record."""
+    try:
+        yield
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise InputError(path, f"{field}: {err['msg']}" if field else err["msg"], item=where) from None
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        raise InputError(path, f"malformed record ({type(exc).__name__}: {str(exc)[:200]})", item=where) from None
+
+
+def _records(data: dict, path: Path) -> Iterator[tuple[int, dict]]:
+    for i, rec in enumerate(data["records"]):
+        if not isinstance(rec, dict):
+            raise InputError(path, f"a record must be a JSON object, not {type(rec).__name__}", item=f"record {i}")
+        yield i, rec
 
 
 def _parse_own(data: dict, path: Path) -> Document:
@@ -86,20 +108,22 @@ def _record_id(record: dict, index: int, path: Path) -> str:
 
 def _parse_corpus_bpd(data: dict, path: Path) -> Document:
     provisions = []
-    for i, rec in enumerate(data["records"]):
+    for i, rec in _records(data, path):
         rid = _record_id(rec, i, path)
         text = rec.get("provision_text")
         if not isinstance(text, str):
             raise InputError(path, "provision_text missing", item=rid)
-        provisions.append(Provision(
-            id=rid,
-            section_number=str(rec.get("section_number") or ""),
-            title=str(rec.get("section_title") or ""),
-            text=text,
-            provision_type=str(rec.get("provision_type") or ""),
-            page=rec.get("pdf_page"),
-        ))
-    return Document(**_doc_meta(data, path, "bpd"), provisions=tuple(provisions))
+        with _record(path, rid):
+            provisions.append(Provision(
+                id=rid,
+                section_number=str(rec.get("section_number") or ""),
+                title=str(rec.get("section_title") or ""),
+                text=text,
+                provision_type=str(rec.get("provision_type") or ""),
+                page=rec.get("pdf_page"),
+            ))
+    with _record(path, "document"):
+        return Document(**_doc_meta(data, path, "bpd"), provisions=tuple(provisions))
 
 
 def _option(raw: dict) -> ElectionOption:
@@ -137,12 +161,19 @@ def _selected_value(rec: dict) -> str | list[str] | None:
 
 def _parse_corpus_aa(data: dict, path: Path) -> Document:
     elections = []
-    for i, rec in enumerate(data["records"]):
+    for i, rec in _records(data, path):
         rid = _record_id(rec, i, path)
         kind = rec.get("kind") or "text"
         if kind not in ("text", "single_select", "multi_select"):
             raise InputError(path, f"unknown election kind {kind!r}", item=rid)
-        elections.append(Election(
+        with _record(path, rid):
+            elections.append(_corpus_election(rec, rid, kind))
+    with _record(path, "document"):
+        return Document(**_doc_meta(data, path, "aa"), elections=tuple(elections))
+
+
+def _corpus_election(rec: dict, rid: str, kind: str) -> Election:
+    return Election(
             id=rid,
             question_number=str(rec.get("question_number") or ""),
             question_text=str(rec.get("question_text") or ""),
@@ -151,8 +182,7 @@ def _parse_corpus_aa(data: dict, path: Path) -> Document:
             options=tuple(_option(o) for o in rec.get("options") or []),
             selected_value=_selected_value(rec),
             page=(rec.get("provenance") or {}).get("page"),
-        ))
-    return Document(**_doc_meta(data, path, "aa"), elections=tuple(elections))
+        )
 
 
 def _parse_form_elements(data: dict, path: Path) -> Document:
@@ -171,18 +201,22 @@ def _parse_form_elements(data: dict, path: Path) -> Document:
             elections.append(_form_question(header, options))
         header, options = None, []
 
-    for i, rec in enumerate(data["records"]):
-        _record_id(rec, i, path)
-        types = [e.get("element_type") for e in rec.get("form_elements") or []]
-        if "checkbox" in types and header is not None:
-            options.append(_form_option(rec))
-            continue
+    for i, rec in _records(data, path):
+        rid = _record_id(rec, i, path)
+        with _record(path, rid):
+            types = [e.get("element_type") for e in rec.get("form_elements") or []]
+            if "checkbox" in types and header is not None:
+                options.append(_form_option(rec))
+                continue
+            with _record(path, str(header["id"]) if header else rid):
+                flush()
+            header = rec
+            if "checkbox" in types:  # an orphan option: keep it as a one-option question
+                options.append(_form_option(rec))
+    with _record(path, str(header["id"]) if header else "document"):
         flush()
-        header = rec
-        if "checkbox" in types:  # an orphan option: keep it as a one-option question
-            options.append(_form_option(rec))
-    flush()
-    return Document(**_doc_meta(data, path, "aa"), elections=tuple(elections))
+    with _record(path, "document"):
+        return Document(**_doc_meta(data, path, "aa"), elections=tuple(elections))
 
 
 def _form_text(rec: dict) -> str:
@@ -222,4 +256,5 @@ def _form_question(header: dict, options: list[ElectionOption]) -> Election:
 
 def _parse_corpus_empty(data: dict, path: Path) -> Document:
     role = "aa" if "aa" in str(data.get("document", "")).lower() else "bpd"
-    return Document(**_doc_meta(data, path, role))
+    with _record(path, "document"):
+        return Document(**_doc_meta(data, path, role))

@@ -34,6 +34,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..fingerprint import AA_PLACEHOLDER
 from ..models import Document, Election, ElectionOption, FillIn, Provision
+from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
@@ -106,6 +107,7 @@ def read_text(path: Path, password: str | None = None, ocr: bool = True) -> PdfT
     scans: dict[int, object] = {}  # page number -> rendered image
     try:
         for n in range(len(pdf)):
+            stop_requested.check()  # Ctrl-C: the reading thread stops at the next page
             with PDFIUM_LOCK:
                 lines, how, image = _read_page(pdf, n, ocr)
             pages.append(lines)

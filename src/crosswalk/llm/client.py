@@ -22,10 +22,20 @@ from typing import Any, Callable
 import httpx
 
 from ..errors import (AuthenticationError, ContextTooLongError, ModelNotFoundError, ProviderError,
-                      ProviderUnavailableError)
+                      ProviderUnavailableError, ProviderUnreachableError)
 from .limiter import ModelLimiter, estimate_tokens
 
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
+# A connection that is not even accepted within this many seconds is retried, whatever the total
+# timeout (which must allow for a vision model's ~53 s replies).
+CONNECT_TIMEOUT_S = 10.0
+# Connections per client at most: a safety ceiling for sockets, far above what the limiters
+# admit. httpx's Limits do not reach a custom transport, so the transport gets it too (the
+# aiohttp transport's own default of 100 silently capped every concurrency setting above it).
+POOL_CEILING = 1024
+# Connection failures before any request has ever been answered: the base URL is wrong or
+# nothing listens there, so the run stops (exit 4) instead of failing every item slowly.
+UNREACHABLE_AFTER = 3
 
 
 @dataclass
@@ -64,15 +74,27 @@ def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | No
 
 
 def retry_after_seconds(headers: httpx.Headers) -> float | None:
-    """`retry-after-ms` (OpenAI) or `retry-after` (seconds), whichever is present."""
+    """`retry-after-ms` (OpenAI) or `retry-after` (seconds or an HTTP date), whichever is present."""
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
         value = headers.get(name)
         if value:
             try:
                 return max(float(value) * scale, 0.0)
             except ValueError:
-                continue
+                when = _http_date(value)
+                if when is not None:
+                    return when
     return None
+
+
+def _http_date(value: str) -> float | None:
+    import email.utils
+    import time
+
+    try:
+        return max(email.utils.parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 class LLMClient:
@@ -81,7 +103,7 @@ class LLMClient:
     def __init__(self, base_url: str, *, api_key_env: str = "OPENAI_API_KEY", transport: httpx.AsyncBaseTransport | None = None,
                  timeout: float = 120.0, max_retries: int = 6, backoff_base: float = 0.5, backoff_cap: float = 30.0,
                  limiter_for: Callable[[str], ModelLimiter], prices: dict[str, tuple[float, float]] | None = None,
-                 seed: int = 0, azure_api_version: str | None = None):
+                 seed: int = 0, azure_api_version: str | None = None, pool_size: int = POOL_CEILING):
         key = os.environ.get(api_key_env, "")
         # Azure OpenAI: `api-key` header, deployments in the path, api-version in the query
         self.azure_api_version = azure_api_version
@@ -94,9 +116,14 @@ class LLMClient:
             # concurrency (~10 ms a call here at 32 in flight); aiohttp's connector does not.
             from httpx_aiohttp import AiohttpTransport
 
-            transport = AiohttpTransport()
+            transport = AiohttpTransport(limits=httpx.Limits(max_connections=pool_size,
+                                                             max_keepalive_connections=pool_size))
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/") + "/", headers=headers, transport=transport,
-                                       timeout=timeout, limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
+                                       timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT_S, timeout)),
+                                       limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size))
+        self.pool_size = pool_size
+        self._answered = 0          # replies of any status: once one came, a connection failure is transient
+        self._connect_failures = 0
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -163,8 +190,10 @@ class LLMClient:
             except httpx.TransportError as exc:
                 last_problem = f"connection failed ({type(exc).__name__})"
                 await limiter.done(estimated, None, rate_limited=False)
+                self._check_reachable(exc)
                 await asyncio.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap, None, self._rng))
                 continue
+            self._answered += 1
             status = response.status_code
             usage.by_status[status] = usage.by_status.get(status, 0) + 1
             headers = {k.lower(): v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit")}
@@ -173,8 +202,9 @@ class LLMClient:
                 usage.rate_limited += limited
                 last_problem = f"HTTP {status}"
                 await limiter.done(estimated, None, rate_limited=limited, headers=headers)
+                # Retry-After is honoured on every retryable status (503s carry it too), not only 429
                 delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap,
-                                      retry_after_seconds(response.headers) if limited else None, self._rng)
+                                      retry_after_seconds(response.headers), self._rng)
                 await asyncio.sleep(delay)
                 continue
             if status >= 400:
@@ -196,6 +226,16 @@ class LLMClient:
             return data
         usage.errors += 1
         raise ProviderUnavailableError(f"{model}: gave up after {self.max_retries + 1} attempts: {last_problem}")
+
+    def _check_reachable(self, exc: httpx.TransportError) -> None:
+        """Stop early when nothing has ever answered and connections keep being refused."""
+        if self._answered or not isinstance(exc, httpx.ConnectError):
+            return
+        self._connect_failures += 1
+        if self._connect_failures >= UNREACHABLE_AFTER:
+            host = self._http.base_url.copy_with(username=None, password=None, query=None)
+            raise ProviderUnreachableError(f"cannot reach the provider at {host} (connection refused or unknown "
+                                           "host); check llm_base_url / CROSSWALK_LLM_BASE_URL")
 
     def _route(self, path: str, model: str) -> tuple[str, ...]:
         if not self.azure_api_version:

@@ -28,7 +28,16 @@ def make_client(settings: Settings, transport: httpx.AsyncBaseTransport | None =
 
     A hosted endpoint without a key in the environment is a ConfigError now, rather than
     a run that fails (or waits on an unreachable network) call after call."""
-    host = urlparse(settings.llm_base_url).hostname or ""
+    try:
+        parsed = urlparse(settings.llm_base_url)
+        host = parsed.hostname or ""
+        has_credentials = bool(parsed.username or parsed.password)
+        parsed.port  # a malformed port raises here, not deep in the transport
+    except ValueError:
+        raise ConfigError("llm_base_url is not a valid URL") from None
+    if has_credentials:  # never echo the URL: it carries a password
+        raise ConfigError(f"llm_base_url for {host} carries credentials (user:password@); remove them and "
+                          f"put the API key in ${settings.api_key_env}")
     if transport is None and host.endswith(HOSTED) and not os.environ.get(settings.api_key_env):
         raise ConfigError(f"no API key: set ${settings.api_key_env} for {host} "
                           "(or point llm_base_url at a local OpenAI-compatible server)")
@@ -65,6 +74,7 @@ class OpenAIEmbedder:
         self.model = model
         self.model_id = f"openai:{model}"
         self.batch_size = batch_size
+        self.store_every = 20 * batch_size  # requests of one part go in parallel: keep parts wide
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         parts = batches(list(texts), max_inputs=self.batch_size)

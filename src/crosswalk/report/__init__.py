@@ -1,7 +1,11 @@
-"""Writing a run's outputs: crosswalk JSON and CSV, run.json, metrics.json.
+"""Writing a run's outputs: crosswalk JSON and CSV, run.json, metrics.json, then the reports.
 
-Everything is written into a temporary directory next to OUT and renamed into
-place at the end, so an interrupted or failed run never leaves OUT half-written.
+Everything is written into a temporary folder inside OUT and renamed into place at
+the end (`outdir.OutputFolder`), so an interrupted or failed run never leaves OUT
+half-written and never deletes what crosswalk did not write. JSON outputs hold the
+text exactly; CSV cells that a spreadsheet would run as a formula get a leading
+single quote (`text.csv_cell`). A failing workbook or HTML writer is reported and
+costs nothing else: the crosswalk JSON/CSV are written first.
 """
 
 from __future__ import annotations
@@ -9,42 +13,20 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
-from typing import Any, Iterator
-from contextlib import contextmanager
+from typing import Any
 
 from ..models import Crosswalk
+from ..text import csv_cell
 
 CSV_COLUMNS = ("source_id", "target_id", "alternates", "status", "confidence", "reasoning", "scores", "option_mapping",
                "reviewed")
 
 
-@contextmanager
-def atomic_output_dir(out: Path) -> Iterator[Path]:
-    """Yield a fresh temp dir beside `out`; on success it replaces `out`, on failure it is removed."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; OUT is an ordinary directory
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
-
-
 def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    # backslashreplace: a lone surrogate that got past the import boundary is written as its
+    # JSON escape (\udXXX) instead of crashing the writer
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", errors="backslashreplace")
 
 
 def crosswalk_payload(cw: Crosswalk) -> dict:
@@ -61,11 +43,11 @@ def crosswalk_payload(cw: Crosswalk) -> dict:
 def write_crosswalk(out: Path, cw: Crosswalk) -> None:
     """`<kind>_crosswalk.json` and `<kind>_crosswalk.csv`."""
     write_json(out / f"{cw.kind}_crosswalk.json", crosswalk_payload(cw))
-    with open(out / f"{cw.kind}_crosswalk.csv", "w", newline="", encoding="utf-8") as fh:
+    with _csv_file(out / f"{cw.kind}_crosswalk.csv") as fh:
         writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for m in cw.mappings:
-            writer.writerow({
+            _write_row(writer, {
                 "source_id": m.source_id,
                 "target_id": m.target_id or "",
                 "alternates": ";".join(m.alternates),
@@ -79,6 +61,14 @@ def write_crosswalk(out: Path, cw: Crosswalk) -> None:
             })
 
 
+def _csv_file(path: Path):
+    return open(path, "w", newline="", encoding="utf-8", errors="backslashreplace")
+
+
+def _write_row(writer: csv.DictWriter, row: dict) -> None:
+    writer.writerow({k: csv_cell(v) for k, v in row.items()})
+
+
 def status_counts(cw: Crosswalk) -> dict[str, int]:
     counts: dict[str, int] = {}
     for m in cw.mappings:
@@ -88,11 +78,11 @@ def status_counts(cw: Crosswalk) -> dict[str, int]:
 
 def write_csv(path: Path, rows: list[dict], columns: tuple[str, ...] | list[str]) -> None:
     """Rows as CSV; lists and dicts are flattened to readable text."""
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    with _csv_file(path) as fh:
         writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _flat(row.get(k)) for k in columns})
+            _write_row(writer, {k: _flat(row.get(k)) for k in columns})
 
 
 def _flat(value: Any) -> Any:
@@ -128,6 +118,8 @@ def write_instance(out: Path, instance: Any) -> None:
     write_json(out / "variances.json", {"variances": variances})
     write_csv(out / "variances.csv", variances, VARIANCE_COLUMNS)
     write_csv(out / "exception_log.csv", instance.exceptions, EXCEPTION_COLUMNS)
+    # the reports read this one: the CSV's cells are made formula-safe, the JSON keeps the text exact
+    write_json(out / "exception_log.json", {"exceptions": instance.exceptions})
 
 
 def _links(links: dict) -> dict:
@@ -142,18 +134,25 @@ def count_by(items: list, attribute: str) -> dict[str, int]:
     return counts
 
 
-def write_reports(out: Path) -> None:
+def write_reports(out: Path) -> dict[str, str]:
     """(Re)build workbook.xlsx and report.html from the run outputs already in `out`.
 
-    Each file is written beside its final name and renamed, so a failure never
-    leaves a half-written report.
+    Each file is written beside its final name and renamed, so a failure never leaves a
+    half-written report. A writer that fails is skipped, not fatal: the result maps each
+    failed report's name to what went wrong (empty when both were written).
     """
     from .html import write_html
     from .review import load_review
     from .workbook import write_workbook
 
     data = load_review(out)
+    failed: dict[str, str] = {}
     for name, writer in (("workbook.xlsx", write_workbook), ("report.html", write_html)):
         tmp = out / f".{name}.tmp"
-        writer(data, tmp)
-        os.replace(tmp, out / name)
+        try:
+            writer(data, tmp)
+            os.replace(tmp, out / name)
+        except Exception as exc:  # one report's bug must not cost the crosswalk already written
+            tmp.unlink(missing_ok=True)
+            failed[name] = f"{type(exc).__name__}: {str(exc)[:300]}"
+    return failed

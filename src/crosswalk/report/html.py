@@ -19,9 +19,23 @@ from .review import ReviewData, ReviewRow
 TOKEN = re.compile(r"\S+|\s+")
 
 
+# difflib is quadratic (and worse on repetitive text): two 10 KB provisions took 11 s, 1 MB over
+# 300 s. Past this many tokens a side, the rest of the text is shown unmarked, with a note.
+MAX_DIFF_TOKENS = 1500
+
+
 def word_diff(source: str, target: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Word-level differences: (tag, text) segments for each side; tag is 'same', 'del' or 'ins'."""
     a, b = TOKEN.findall(source), TOKEN.findall(target)
+    left, right = _diff_tokens(a[:MAX_DIFF_TOKENS], b[:MAX_DIFF_TOKENS])
+    if len(a) > MAX_DIFF_TOKENS or len(b) > MAX_DIFF_TOKENS:
+        note = f" [… differences marked in the first {MAX_DIFF_TOKENS // 2} words only] "
+        left += [("same", note), ("same", "".join(a[MAX_DIFF_TOKENS:]))]
+        right += [("same", note), ("same", "".join(b[MAX_DIFF_TOKENS:]))]
+    return left, right
+
+
+def _diff_tokens(a: list[str], b: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     left: list[tuple[str, str]] = []
     right: list[tuple[str, str]] = []
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
@@ -115,4 +129,4 @@ def render_html(data: ReviewData) -> str:
 
 
 def write_html(data: ReviewData, path: Path) -> None:
-    Path(path).write_text(render_html(data), encoding="utf-8")
+    Path(path).write_text(render_html(data), encoding="utf-8", errors="backslashreplace")

@@ -143,6 +143,10 @@ def _optional(path: Path, key: str) -> list[dict]:
 
 
 def _read_exceptions(path: Path) -> list[dict]:
+    """The exception log as written: `exception_log.json` (exact text); a run from before it
+    existed has only the CSV."""
+    if path.with_suffix(".json").exists():
+        return _read_json(path.with_suffix(".json"))["exceptions"]
     if not path.exists():
         return []
     with open(path, newline="", encoding="utf-8") as fh:

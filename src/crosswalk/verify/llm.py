@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import AuthenticationError, ModelNotFoundError, ProviderError
+from ..errors import AuthenticationError, ModelNotFoundError, ProviderError, ProviderUnreachableError
 from ..llm.client import LLMClient
 from ..llm.prompts import (PROMPT_VERSION, RESPONSE_FORMAT, ReplyError, VerificationReply,
                            build_verification_messages, parse_verification, repair_messages, reply_token_cap)
@@ -28,7 +28,7 @@ from ..store import Store, cache_key
 from .features import CandidateSet
 from .local import LocalVerifier
 
-FATAL = (AuthenticationError, ModelNotFoundError)
+FATAL = (AuthenticationError, ModelNotFoundError, ProviderUnreachableError)
 
 
 @dataclass
