@@ -321,10 +321,8 @@ def report(out: Path = typer.Argument(..., help="output directory of a finished 
         raise InputError(out, "not a crosswalk output directory (no run.json written by crosswalk)")
     with OutputFolder(out, force=True):  # locked: a run writing this folder now is not raced
         failed = write_reports(out)
-    for name, why in failed.items():
-        console.print(f"[red]{name} could not be written: {why}[/red]", highlight=False)
     if failed:
-        raise ItemsFailedError(f"{len(failed)} report(s) could not be written")
+        raise ItemsFailedError("; ".join(f"{name} could not be written ({why})" for name, why in failed.items()))
     console.print(f"rebuilt {out / 'workbook.xlsx'} and {out / 'report.html'}")
 
 
@@ -387,6 +385,8 @@ def batch(manifest: Path = typer.Argument(..., help="TOML manifest: [settings] a
 def extract(file: Path = typer.Argument(..., help="a PDF (or any importable file)"),
             out: Path = typer.Option(..., "-o", "--out", help="where to write crosswalk's JSON"),
             password: Optional[str] = typer.Option(None, "--password", help="user password, if the PDF needs one"),
+            password_env: Optional[str] = typer.Option(None, "--password-env", help="read the password from this "
+                                                       "environment variable"),
             vision: bool = typer.Option(False, "--vision", help="pages without a text layer go to the vision model "
                                                                 "(needs an API key) instead of OCR"),
             store: Optional[Path] = typer.Option(None, "--store", help="SQLite store (extractions are cached)")) -> None:
@@ -394,6 +394,7 @@ def extract(file: Path = typer.Argument(..., help="a PDF (or any importable file
     from .extract import save_document
 
     settings = _settings(store_path=store)
+    password = _password(password, password_env)
     _check_extract_output(out, file)
     with Store.open(settings.store_path) as st:
         if vision and file.suffix.lower() == ".pdf":
@@ -440,8 +441,11 @@ async def _extract_with_vision(file: Path, password: Optional[str], settings: Se
 @app.command()
 def inspect(file: Path = typer.Argument(..., help="a document to import"),
             samples: int = typer.Option(3, help="sample records to show"),
-            password: Optional[str] = typer.Option(None, "--password", help="user password of an encrypted PDF")) -> None:
+            password: Optional[str] = typer.Option(None, "--password", help="user password of an encrypted PDF"),
+            password_env: Optional[str] = typer.Option(None, "--password-env", help="read the password from this "
+                                                       "environment variable")) -> None:
     """Show what crosswalk imports from FILE: counts per type, sample records, and for PDFs each page's path."""
+    password = _password(password, password_env)
     if file.suffix.lower() == ".pdf" and file.is_file():
         from .extract.pdf import document_from_text, read_text
 
@@ -512,18 +516,29 @@ def plan(
     candidates_k: Optional[int] = typer.Option(None, "--candidates-k"),
 ) -> None:
     """Count candidate pairs before paying to score them: pairs in, pairs kept, verifier calls."""
-    from .candidates import plan_counts
+    from .candidates import check_fits_in_memory, plan_counts
 
     settings = _settings(candidates_k=candidates_k)
     conv = load_conversion(_paths(source_bpd, target_bpd, source_aa, target_aa))
     table = Table(title=f"candidate plan (k={settings.candidates_k})")
-    for col in ("crosswalk", "source", "target", "pairs in", "pairs kept", "calls (per pair)", "calls (per source)"):
+    for col in ("crosswalk", "source", "target", "pairs in", "pairs kept", "calls (per pair)", "calls (per source)",
+                "memory", "cold time"):
         table.add_column(col, justify="right")
+    warnings = []
     for kind, (s, t) in conv.pairs().items():
         c = plan_counts(len(s.items), len(t.items), settings.candidates_k)
         table.add_row(kind.upper(), str(c["source_items"]), str(c["target_items"]), f"{c['pairs_in']:,}",
-                      f"{c['pairs_kept']:,}", f"{c['verifier_calls_per_pair']:,}", f"{c['verifier_calls_per_source']:,}")
+                      f"{c['pairs_kept']:,}", f"{c['verifier_calls_per_pair']:,}", f"{c['verifier_calls_per_source']:,}",
+                      f"{c['memory_mb']:,} MB", f"~{c['cold_seconds']:,} s")
+        try:
+            check_fits_in_memory(len(s.items), len(t.items), s.source_path)
+        except InputError as exc:
+            warnings.append(str(exc))
     console.print(table)
+    console.print("memory: the score matrices at their peak; cold time: local reading of JSON, embedding and "
+                  "scoring with nothing cached (2 cores), before any API call")
+    for warning in warnings:
+        console.print(f"[red]will not fit: {warning}[/red]", highlight=False)
 
 
 @app.command()

@@ -15,7 +15,7 @@ from typing import Awaitable, Union
 import numpy as np
 
 from . import __version__
-from .candidates import Side, make_side, plan_counts, score_matrices
+from .candidates import Side, check_fits_in_memory, make_side, plan_counts, score_matrices
 from .confirm import Confirmation, ElectionLink, confirm, election_links
 from .decisions import REVIEWER, Decisions, apply_decisions, check_decided_sources
 from .embed import CachedEmbedder, make_embedder
@@ -183,6 +183,7 @@ async def match_documents(kind: str, source: DocumentSource, target: DocumentSou
     (source, src_side), (target, tgt_side) = await prepare_sides(kind, source, target, embedder, metrics)
     n, k = len(source.items), settings.candidates_k
     chunks = [range(i, min(i + STREAM_CHUNK, n)) for i in range(0, n, STREAM_CHUNK)]
+    check_fits_in_memory(len(source.items), len(target.items), source.source_path or source.id)
     with metrics.stage(f"{kind}:candidates", items=n):  # all-pairs scores, the ranking, the first chunk's features
         matrices = await asyncio.to_thread(score_matrices, src_side, tgt_side)
         ranking = await asyncio.to_thread(Ranking.of, tgt_side, matrices, k)

@@ -181,6 +181,13 @@ class LLMClient:
             usage.calls += 1
             try:
                 response = await self._http.post(*self._route(path, model), json=payload)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # (the aiohttp transport reports a refused connection as ConnectTimeout, at once)
+                last_problem = f"could not connect ({type(exc).__name__})"
+                await limiter.done(estimated, None, rate_limited=False)
+                self._check_reachable()
+                await asyncio.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap, None, self._rng))
+                continue
             except httpx.TimeoutException:
                 usage.timeouts += 1
                 last_problem = "timed out"
@@ -190,7 +197,6 @@ class LLMClient:
             except httpx.TransportError as exc:
                 last_problem = f"connection failed ({type(exc).__name__})"
                 await limiter.done(estimated, None, rate_limited=False)
-                self._check_reachable(exc)
                 await asyncio.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap, None, self._rng))
                 continue
             self._answered += 1
@@ -227,9 +233,9 @@ class LLMClient:
         usage.errors += 1
         raise ProviderUnavailableError(f"{model}: gave up after {self.max_retries + 1} attempts: {last_problem}")
 
-    def _check_reachable(self, exc: httpx.TransportError) -> None:
+    def _check_reachable(self) -> None:
         """Stop early when nothing has ever answered and connections keep being refused."""
-        if self._answered or not isinstance(exc, httpx.ConnectError):
+        if self._answered:
             return
         self._connect_failures += 1
         if self._connect_failures >= UNREACHABLE_AFTER:

@@ -153,6 +153,7 @@ def write_reports(out: Path) -> dict[str, str]:
             writer(data, tmp)
             os.replace(tmp, out / name)
         except Exception as exc:  # one report's bug must not cost the crosswalk already written
-            tmp.unlink(missing_ok=True)
+            if tmp.is_file() and not tmp.is_symlink():
+                tmp.unlink()
             failed[name] = f"{type(exc).__name__}: {str(exc)[:300]}"
     return failed
