@@ -145,7 +145,16 @@ def hostile_documents(root: Path) -> list:
         path = root / f"{name}.json"
         path.write_text(json.dumps(doc, ensure_ascii=True))
         paths.append(path)
-    return ["--source-bpd", paths[0], "--target-bpd", paths[1]]
+    for name in ("source_aa_filled", "target_aa"):
+        doc = json.loads((EXAMPLES / f"{name}.json").read_text())
+        for i, election in enumerate(doc["elections"][:len(HOSTILE)]):
+            election["question_text"] = HOSTILE[i] + " " + election["question_text"]
+            for option in election.get("options", []):
+                option["text"] = "=1+" + option["text"]
+        path = root / f"{name}.json"
+        path.write_text(json.dumps(doc, ensure_ascii=True))
+        paths.append(path)
+    return ["--source-bpd", paths[0], "--target-bpd", paths[1], "--source-aa", paths[2], "--target-aa", paths[3]]
 
 
 def test_hostile_text_reaches_no_writer_as_a_formula_and_crashes_none(tmp_path, session_store_path):
@@ -159,8 +168,10 @@ def test_hostile_text_reaches_no_writer_as_a_formula_and_crashes_none(tmp_path, 
     assert formulas == []
     cells = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert any(v.startswith("=HYPERLINK") for v in cells)  # kept as text, not dropped
-    for name in ("bpd_crosswalk.csv",):
-        with open(out / name, newline="", encoding="utf-8") as fh:
+    csvs = sorted(out.glob("*.csv"))
+    assert len(csvs) >= 6  # crosswalks, confirmations, proposals, variances, exceptions
+    for name in csvs:
+        with open(name, newline="", encoding="utf-8") as fh:
             for row in csv.reader(fh):
                 assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row), row
     crosswalk = json.loads((out / "bpd_crosswalk.json").read_text())
@@ -438,3 +449,61 @@ def test_plan_says_what_a_huge_input_needs_and_run_refuses_it(tmp_path):
 
         with pytest.raises(InputError, match="GiB"):
             check_fits_in_memory(40_000, 40_000, big)
+
+
+def test_a_hung_request_is_abandoned_after_a_multiple_of_recent_latency():
+    """A server that accepts a request and never answers costs seconds, not llm_timeout_s (here 300 s)."""
+    import asyncio
+
+    from aiohttp import web
+
+    from crosswalk.llm.client import HANG_FLOOR_S, LLMClient
+    from crosswalk.llm.limiter import ModelLimiter
+
+    seen = {"n": 0}
+    release = None
+
+    async def chat(request):
+        seen["n"] += 1
+        if seen["n"] == 4:
+            await release.wait()  # hangs: headers never come (until the test ends)
+        return web.json_response({"choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}],
+                                  "usage": {"prompt_tokens": 5, "completion_tokens": 1}})
+
+    async def scenario():
+        nonlocal release
+        release = asyncio.Event()
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", chat)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        client = LLMClient(f"http://127.0.0.1:{port}/v1", timeout=300.0, backoff_base=0.01,
+                           limiter_for=lambda m: ModelLimiter(10_000, 10_000_000, 4))
+        try:
+            for _ in range(6):
+                await client.chat("m", [{"role": "user", "content": "hi"}], max_tokens=5)
+            return client.usage["verification"]
+        finally:
+            release.set()
+            await client.aclose()
+            await runner.cleanup()
+
+    usage = asyncio.run(asyncio.wait_for(scenario(), timeout=HANG_FLOOR_S * 4))
+    assert usage.timeouts == 1 and usage.succeeded == 6
+
+
+def test_disk_full_is_a_one_line_error(tmp_path, session_store_path):
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        proc = cw("run", *BPD, "-o", mount / "out", "--store", session_store_path, "-q")
+        one_line_error(proc, 2, "disk full")
+        assert not any(p.name.startswith(TMP_PREFIX) for p in (mount / "out").iterdir()) \
+            if (mount / "out").exists() else True
+    finally:
+        subprocess.run(["umount", str(mount)], capture_output=True)

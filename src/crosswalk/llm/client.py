@@ -16,6 +16,8 @@ import asyncio
 import json
 import os
 import random
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -36,6 +38,12 @@ POOL_CEILING = 1024
 # Connection failures before any request has ever been answered: the base URL is wrong or
 # nothing listens there, so the run stops (exit 4) instead of failing every item slowly.
 UNREACHABLE_AFTER = 3
+# A reply that has not begun after HANG_FACTOR times the slowest of the model's recent replies
+# (never less than HANG_FLOOR_S) is a hung request: it is abandoned and retried, instead of
+# costing the whole llm_timeout_s (120 s) while the rest of the run waits on it.
+HANG_FACTOR = 3.0
+HANG_FLOOR_S = 10.0
+RECENT_REPLIES = 50
 
 
 @dataclass
@@ -122,6 +130,8 @@ class LLMClient:
                                        timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT_S, timeout)),
                                        limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size))
         self.pool_size = pool_size
+        self.timeout = timeout
+        self._recent_latency: dict[str, deque[float]] = {}
         self._answered = 0          # replies of any status: once one came, a connection failure is transient
         self._connect_failures = 0
         self.max_retries = max_retries
@@ -179,8 +189,10 @@ class LLMClient:
                 usage.retries += 1
             await limiter.admit(estimated)
             usage.calls += 1
+            started = time.monotonic()
             try:
-                response = await self._http.post(*self._route(path, model), json=payload)
+                response = await self._http.post(*self._route(path, model), json=payload,
+                                                 timeout=self._request_timeout(model))
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # (the aiohttp transport reports a refused connection as ConnectTimeout, at once)
                 last_problem = f"could not connect ({type(exc).__name__})"
@@ -201,6 +213,8 @@ class LLMClient:
                 continue
             self._answered += 1
             status = response.status_code
+            if status < 400:
+                self._recent_latency.setdefault(model, deque(maxlen=RECENT_REPLIES)).append(time.monotonic() - started)
             usage.by_status[status] = usage.by_status.get(status, 0) + 1
             headers = {k.lower(): v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit")}
             if status in RETRYABLE_STATUS:
@@ -232,6 +246,14 @@ class LLMClient:
             return data
         usage.errors += 1
         raise ProviderUnavailableError(f"{model}: gave up after {self.max_retries + 1} attempts: {last_problem}")
+
+    def _request_timeout(self, model: str) -> httpx.Timeout:
+        """The whole-request limit, with a read (first byte) limit that follows the model's latency."""
+        recent = self._recent_latency.get(model)
+        read = self.timeout
+        if recent:
+            read = min(self.timeout, max(HANG_FLOOR_S, HANG_FACTOR * max(recent)))
+        return httpx.Timeout(self.timeout, connect=min(CONNECT_TIMEOUT_S, self.timeout), read=read)
 
     def _check_reachable(self) -> None:
         """Stop early when nothing has ever answered and connections keep being refused."""

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..errors import OutputError
+from ..interrupts import stop_requested
 
 LOCK_NAME = ".crosswalk.lock"
 TMP_PREFIX = ".crosswalk-tmp-"
@@ -158,6 +159,7 @@ class OutputFolder:
             shutil.rmtree(tmp, ignore_errors=True)
 
     def _swap_in(self, tmp: Path) -> None:
+        stop_requested.check()  # interrupted while the files were written: OUT keeps the previous run
         previous = is_crosswalk_output(self.path)
         written = {p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file()}
         # run.json last: until it is replaced, OUT still describes the previous run's files
