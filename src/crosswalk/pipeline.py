@@ -166,9 +166,17 @@ def make_verifier(kind: str, settings: Settings, store: Store, client: LLMClient
     if settings.verifier == "local":
         return local
     return LLMVerifier(client, settings.llm_model, store, local, kind, item_payloads([source, target]),
-                       mode=settings.verify_mode, low=settings.llm_band_low, high=settings.llm_band_high,
+                       mode=settings.verify_mode, **two_stage_bands(settings, model),
                        max_candidates=settings.llm_max_candidates, max_tokens=settings.llm_max_output_tokens,
                        operation=f"{kind}:verification")
+
+
+def two_stage_bands(settings: Settings, model) -> dict:
+    """The two-stage bands: the settings' when given, else the model's (from its blocked calibration)."""
+    low, high = model.meta.get("bands", (0.0, 1.01))
+    return {"low": settings.llm_band_low if settings.llm_band_low is not None else low,
+            "high": settings.llm_band_high if settings.llm_band_high is not None else high,
+            "strong_floor": model.meta.get("strong_fused", 1.01)}
 
 
 async def match_documents(kind: str, source: DocumentSource, target: DocumentSource, settings: Settings,

@@ -72,8 +72,10 @@ class Settings(BaseModel):
     api_key_env: str = Field("OPENAI_API_KEY", description="name of the env var holding the API key")
     verify_mode: Literal["two_stage", "per_source", "per_pair"] = Field(
         "two_stage", description="llm verifier: local first and only the uncertain band to the LLM; or every item")
-    llm_band_low: float = Field(0.15, ge=0.0, le=1.0, description="two-stage: below this the local verifier says no_match")
-    llm_band_high: float = Field(0.85, ge=0.0, le=1.0, description="two-stage: from this the local verifier says match")
+    llm_band_low: float | None = Field(None, ge=0.0, le=1.0, description="two-stage: below this the local verifier "
+                                       "says no_match (default: the model's, chosen so settled items are 97% right)")
+    llm_band_high: float | None = Field(None, ge=0.0, le=1.0, description="two-stage: from this the local verifier "
+                                        "says match (default: the model's)")
     llm_max_output_tokens: int = Field(200, ge=50, le=4000, description="ceiling of the verification reply cap, which is "
                                        "sized per call (80 + 14 per match, at most 3); providers count it against TPM")
     llm_max_candidates: int = Field(6, ge=1, le=50, description="candidates shown to the LLM per source item")

@@ -4,7 +4,9 @@ Each feature carries meaning in plan documents: the same defined term, the same
 heading, the same words (also as stems and as character n-grams, which forgive
 inflection and extraction garble), the same Code sections, the same numbers, similar position in the
 document, and how clearly a target stands out among the source's candidates
-(rank, gap to the best) and the source among the target's (mutual best).
+(rank, gap to the best) and the source among the target's (mutual best, and the
+claim margin: how far this source's score for the target is above, or below, the best
+score any other source has for it, the one-to-one structure of the document pair).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ BASE_FEATURES = (
     "code_overlap", "number_overlap", "compatible", "position_gap", "rank_inverse",
     "fused_gap", "cosine_gap", "reverse_rank_inverse", "length_ratio", "fused",
     "core_cosine", "core_gap", "heading_in_target", "target_heading_in_source", "neighbor_support",
-    "passage_max", "stem_lexical", "char_lexical",
+    "passage_max", "stem_lexical", "char_lexical", "claim_margin",
 )
 # Relative features: how a candidate stands among the source's other candidates on one signal.
 # A cosine of 0.6 is strong for one provision and weak for another; its standing is comparable.
@@ -86,7 +88,7 @@ def neighbor_support(i: int, j: int, top1: np.ndarray, window: int = 2) -> float
 def pair_features(
     fs: Fingerprint, ft: Fingerprint, i: int, j: int, rank: int,
     m: ScoreMatrices, pos_s: float, pos_t: float, reverse_rank: int,
-    ws: Words, wt: Words, support: float,
+    ws: Words, wt: Words, support: float, claim_margin: float,
 ) -> list[float]:
     """Feature row for source i and target j (j at `rank` among i's candidates)."""
     row_best = m.fused[i].max()
@@ -116,6 +118,7 @@ def pair_features(
         float(m.passage_max[i, j]),
         float(m.stem_lexical[i, j]),
         float(m.char_lexical[i, j]),
+        claim_margin,
     ]
 
 
@@ -139,10 +142,28 @@ class Ranking:
 
     best: np.ndarray                 # (sources, k) target indices, best first
     target_words: list[Words]
+    claimant: np.ndarray             # (targets,) the source with the highest fused score for each target
+    claim_best: np.ndarray           # (targets,) that score
+    claim_second: np.ndarray         # (targets,) the second-highest source's score
 
     @classmethod
     def of(cls, target: Side, m: ScoreMatrices, k: int) -> "Ranking":
-        return cls(top_k(m.fused, k), [Words.of(f) for f in target.fingerprints])
+        cols = np.arange(m.fused.shape[1])
+        if m.fused.shape[0] > 1:
+            order = np.argpartition(-m.fused, 1, axis=0)[:2]
+            first, second = order[0], order[1]
+            swap = m.fused[second, cols] > m.fused[first, cols]
+            first, second = np.where(swap, second, first), np.where(swap, first, second)
+            best, runner = m.fused[first, cols], m.fused[second, cols]
+        else:
+            first, best, runner = np.zeros(len(cols), np.intp), m.fused[0], np.zeros(len(cols), np.float32)
+        return cls(top_k(m.fused, k), [Words.of(f) for f in target.fingerprints], first, best, runner)
+
+    def claim_margin(self, m: ScoreMatrices, i: int, j: int) -> float:
+        """fused[i, j] minus the best score of any *other* source for target j: above 0 when i is the
+        target's strongest claimant; well below 0 when another source claims it much more strongly."""
+        other = self.claim_second[j] if self.claimant[j] == i else self.claim_best[j]
+        return float(m.fused[i, j] - other)
 
 
 def build_candidate_sets(source: Side, target: Side, m: ScoreMatrices, k: int,
@@ -163,7 +184,8 @@ def build_candidate_sets(source: Side, target: Side, m: ScoreMatrices, k: int,
             reverse_rank = int((m.fused[:, j] > m.fused[i, j]).sum())
             features.append(pair_features(source.fingerprints[i], target.fingerprints[j], i, int(j), rank, m,
                                           float(pos_s[i]), float(pos_t[j]), reverse_rank,
-                                          words, target_words[j], neighbor_support(i, int(j), top1)))
+                                          words, target_words[j], neighbor_support(i, int(j), top1),
+                                          ranking.claim_margin(m, i, int(j))))
         rows = np.array(features, dtype=np.float32).reshape(len(cand), len(BASE_FEATURES))
         sets.append(CandidateSet(
             source_id=source.ids[i],

@@ -26,7 +26,7 @@ from ..llm.prompts import (PROMPT_VERSION, RESPONSE_FORMAT, ReplyError, Verifica
 from ..models import Verdict
 from ..store import Store, cache_key
 from .features import CandidateSet
-from .local import LocalVerifier
+from .local import LocalVerifier, strong_evidence
 
 FATAL = (AuthenticationError, ModelNotFoundError, ProviderUnreachableError)
 
@@ -46,10 +46,12 @@ class LLMVerifier:
 
     def __init__(self, client: LLMClient, model: str, store: Store, local: LocalVerifier, kind: str,
                  items: dict[str, dict], *, mode: str = "two_stage", low: float = 0.15, high: float = 0.85,
-                 max_candidates: int = 8, max_tokens: int = 300, operation: str = "verification"):
+                 max_candidates: int = 8, max_tokens: int = 300, operation: str = "verification",
+                 strong_floor: float = 1.01):
         self.client, self.model, self.store, self.local, self.kind = client, model, store, local, kind
         self.items = items
         self.mode, self.low, self.high = mode, low, high
+        self.strong_floor = strong_floor  # "no counterpart" is never settled locally at or above it
         self.max_candidates, self.max_tokens = max_candidates, max_tokens
         self.name = f"llm:{model}:{mode}"
         self.operation = operation
@@ -61,7 +63,7 @@ class LLMVerifier:
     async def verify_one(self, cs: CandidateSet) -> Verdict:
         probs = self.local.model.probability(cs.features) if len(cs.target_ids) else np.zeros(0)
         local_verdict = self.local.decide(cs, probs)
-        if self.mode == "two_stage" and (len(probs) == 0 or probs.max() >= self.high or probs.max() < self.low):
+        if self.mode == "two_stage" and self.settles_locally(cs, probs):
             self.stats.settled_locally += 1
             return local_verdict
         order = [int(j) for j in np.argsort(-probs)] if len(probs) else []
@@ -75,6 +77,14 @@ class LLMVerifier:
             self.stats.errors += 1
             return Verdict(source_id=cs.source_id, target_id=None, status="error", confidence=0.0,
                            reasoning=f"verification failed: {exc}", verifier=self.name)
+
+    def settles_locally(self, cs: CandidateSet, probs: np.ndarray) -> bool:
+        """Two-stage: a clear match (p ≥ high), or a clear "no counterpart" (p < low and no candidate
+        with strong evidence); the bands come from the model's blocked out-of-fold calibration."""
+        if len(probs) == 0:
+            return True
+        best = float(probs.max())
+        return best >= self.high or (best < self.low and not strong_evidence(cs, self.strong_floor))
 
     async def _per_source(self, cs: CandidateSet, order: list[int], probs: np.ndarray) -> Verdict:
         self.stats.sent_to_llm += 1
