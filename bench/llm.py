@@ -56,7 +56,7 @@ def documents(shared: Path):
 
 async def run_mode(mode: str, source, target, gold_path: Path | None, gold, store_path: Path, sets) -> dict:
     overrides = {"verifier": "llm", "verify_mode": mode, "llm_model": MODEL, "store_path": store_path,
-                 "rate_limit_period_s": 60.0 / TIME_SCALE, "max_concurrency": 16 if mode == "per_pair" else 64}
+                 "rate_limit_period_s": 60.0 / TIME_SCALE, "max_concurrency": 16 if mode == "per_pair" else None}
     settings = load_settings(overrides, env={})
     with FakeAPIProcess("poc", time_scale=TIME_SCALE, oracle=str(gold_path) if gold_path else None,
                         oracle_error_rate=0.05, seed=11) as api:

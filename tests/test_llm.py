@@ -10,6 +10,7 @@ import pytest
 from crosswalk.errors import AuthenticationError, ModelNotFoundError
 from crosswalk.llm.client import LLMClient, backoff_delay
 from crosswalk.llm.fake_api import PROFILES, Faults, FakeAPI, ModelProfile, Profile, fake_embedding
+from crosswalk.settings import load_settings
 from crosswalk.llm.limiter import ModelLimiter, Window, estimate_tokens, parse_duration
 from crosswalk.llm.prompts import (MAX_MATCHES, ReplyError, build_verification_messages, fence, parse_verification,
                                   reply_token_cap)
@@ -467,3 +468,26 @@ def test_a_free_slot_behind_cancelled_waiters_is_not_lost():
         await asyncio.wait_for(ac.acquire(), 1.0)
         return ac.in_flight
     assert asyncio.run(go()) == 1
+
+
+def test_concurrency_follows_the_limits_and_the_pool_follows_the_concurrency():
+    """More than 100 calls in flight at once (the aiohttp transport's own default pool was 100,
+    and a constant max_concurrency of 64 capped everything below the windows)."""
+    from crosswalk.llm.provider import SAFETY_CEILING, concurrency_ceiling, make_client, pool_size
+
+    settings = load_settings({})
+    assert concurrency_ceiling(settings, "gpt-4.1") == min(SAFETY_CEILING, settings.rate_limits["gpt-4.1"][0])
+    assert concurrency_ceiling(load_settings({"max_concurrency": 8}), "gpt-4.1") == 8
+    assert concurrency_ceiling(load_settings({"model_concurrency": {"gpt-4.1": 3}}), "gpt-4.1") == 3
+    assert pool_size(settings) >= concurrency_ceiling(settings, "gpt-4.1")
+
+    async def go():
+        async with FakeAPI(Profile("slow", {"gpt-4.1": PROFILES["poc"].models["gpt-4.1"]},
+                                   time_scale=10.0)) as api:  # 5 s calls take 0.5 s
+            s = load_settings({"llm_base_url": api.url, "rate_limit_period_s": 6.0})
+            async with make_client(s) as c:
+                await asyncio.gather(*(c.chat("gpt-4.1", [{"role": "user", "content": f"q{n}"}], max_tokens=20)
+                                       for n in range(300)))
+                return api.counters.max_in_flight, c.usage["verification"].calls
+    in_flight, calls = asyncio.run(go())
+    assert in_flight > 100 and calls == 300

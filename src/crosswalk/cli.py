@@ -542,7 +542,7 @@ def plan(
 
 
 @app.command()
-def bench(name: str = typer.Argument(..., help="pipeline, quality, extraction or llm"),
+def bench(name: str = typer.Argument(..., help="pipeline, quality, extraction, llm or client"),
           profile: str = typer.Option("poc", "--profile", help="simulated API profile (pipeline: poc, which the "
                                       "baseline is calibrated on)"),
           json_out: bool = typer.Option(False, "--json", help="print the figures as JSON"),
@@ -551,8 +551,8 @@ def bench(name: str = typer.Argument(..., help="pipeline, quality, extraction or
     import subprocess
 
     script = BENCHMARKS / f"{name}.py"
-    if name not in ("pipeline", "quality", "extraction", "llm") or not script.is_file():
-        raise CrosswalkError(f"no benchmark {name!r} in {BENCHMARKS} (choose pipeline, quality, extraction or llm; "
+    if name not in ("pipeline", "quality", "extraction", "llm", "client") or not script.is_file():
+        raise CrosswalkError(f"no benchmark {name!r} in {BENCHMARKS} (choose pipeline, quality, extraction, llm or client; "
                              "benchmarks ship with the source checkout)")
     if name == "pipeline" and profile != "poc":
         raise CrosswalkError(f"the pipeline benchmark runs on the 'poc' profile only, not {profile!r}")

@@ -79,12 +79,13 @@ class Settings(BaseModel):
     llm_max_output_tokens: int = Field(200, ge=50, le=4000, description="ceiling of the verification reply cap, which is "
                                        "sized per call (80 + 14 per match, at most 3); providers count it against TPM")
     llm_max_candidates: int = Field(6, ge=1, le=50, description="candidates shown to the LLM per source item")
-    llm_timeout_s: float = Field(120.0, gt=0, description="per-request timeout")
+    llm_timeout_s: float = Field(300.0, gt=0, description="per-request timeout (a vision model's ~53 s replies have a tail past 120 s; a hung request is caught sooner, at 3x the slowest recent reply)")
     llm_max_retries: int = Field(6, ge=0, le=20)
-    max_concurrency: int = Field(64, ge=1, le=512, description="calls in flight per model at most (AIMD adapts below it)")
+    max_concurrency: int | None = Field(None, ge=1, le=4096, description="calls in flight per model at most (default: "
+                                        "what the model's RPM admits, up to a safety ceiling of 1024; AIMD adapts below it)")
     rate_limit_period_s: float = Field(60.0, gt=0, description="the provider's rate-limit window (a minute)")
     model_concurrency: dict[str, int] = Field(
-        default_factory=lambda: {"gpt-5-nano": 256}, description="per-model cap on calls in flight (vision pages are slow)")
+        default_factory=dict, description="per-model cap on calls in flight (default: from the model's limits)")
     rate_limits: dict[str, tuple[int, int]] = Field(
         default_factory=lambda: dict(DEFAULT_RATE_LIMITS), description="model -> (requests, tokens) per minute")
     prices: dict[str, tuple[float, float]] = Field(

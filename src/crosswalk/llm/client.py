@@ -60,6 +60,7 @@ class Usage:
     completion_tokens: int = 0
     cost_usd: float = 0.0
     by_status: dict[int, int] = field(default_factory=dict)
+    max_latency_s: float = 0.0  # the slowest answered request, send to reply
 
     @property
     def tokens(self) -> int:
@@ -214,7 +215,9 @@ class LLMClient:
             self._answered += 1
             status = response.status_code
             if status < 400:
-                self._recent_latency.setdefault(model, deque(maxlen=RECENT_REPLIES)).append(time.monotonic() - started)
+                latency = time.monotonic() - started
+                self._recent_latency.setdefault(model, deque(maxlen=RECENT_REPLIES)).append(latency)
+                usage.max_latency_s = max(usage.max_latency_s, latency)
             usage.by_status[status] = usage.by_status.get(status, 0) + 1
             headers = {k.lower(): v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit")}
             if status in RETRYABLE_STATUS:

@@ -43,13 +43,49 @@ def make_client(settings: Settings, transport: httpx.AsyncBaseTransport | None =
                           "(or point llm_base_url at a local OpenAI-compatible server)")
     def limiter_for(model: str) -> ModelLimiter:
         rpm, tpm = settings.rate_limits.get(model, FALLBACK_RATE_LIMIT)
-        concurrency = settings.model_concurrency.get(model, settings.max_concurrency)
-        return ModelLimiter(rpm, tpm, concurrency, period=settings.rate_limit_period_s)
+        return ModelLimiter(rpm, tpm, concurrency_ceiling(settings, model), period=settings.rate_limit_period_s)
 
     return LLMClient(settings.llm_base_url, api_key_env=settings.api_key_env, transport=transport,
                      timeout=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
-                     limiter_for=limiter_for, prices=settings.prices,
+                     limiter_for=limiter_for, prices=settings.prices, pool_size=pool_size(settings),
                      azure_api_version=settings.azure_api_version if settings.llm_api_style == "azure" else None)
+
+
+# Calls in flight per model, at most, whatever the limits admit: sockets and memory (a call holds a
+# connection and its request body; 1,024 × 50 KB is 50 MB).
+SAFETY_CEILING = 1024
+
+
+def concurrency_ceiling(settings: Settings, model: str) -> int:
+    """Calls in flight for `model`: the setting when given; else what the windows can admit at once.
+
+    By Little's law the calls in flight are the admitted rate times the latency. Under a one-minute
+    window the whole minute's budget may be sent at once, so the ceiling is the RPM (each call is
+    one request) up to `SAFETY_CEILING`; the TPM window then holds the calls back by their tokens,
+    and AIMD cuts below the ceiling on 429s. A constant 64 sent a 5 s model's first minute over
+    23 s and then sat idle waiting for its window (the client issue: 1.40x the bound)."""
+    if model in settings.model_concurrency:
+        return settings.model_concurrency[model]
+    if settings.max_concurrency is not None:
+        return settings.max_concurrency
+    rpm, _ = settings.rate_limits.get(model, FALLBACK_RATE_LIMIT)
+    return max(1, min(SAFETY_CEILING, rpm))
+
+
+def pool_size(settings: Settings) -> int:
+    """Connections the transport may open: every configured model's ceiling at once, within the
+    process's file-descriptor limit (half of it, leaving the rest to files and the store)."""
+    models = set(settings.rate_limits) | set(settings.model_concurrency)
+    wanted = sum(concurrency_ceiling(settings, m) for m in models) or SAFETY_CEILING
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY:
+            wanted = min(wanted, max(64, soft // 2))
+    except (ImportError, ValueError, OSError):
+        pass
+    return wanted
 
 
 def batches(texts: Sequence[str], max_inputs: int = MAX_BATCH_INPUTS, max_tokens: int = MAX_BATCH_TOKENS) -> list[list[str]]:

@@ -214,7 +214,7 @@ def threshold_rule(threshold: float) -> DecisionRule:
 def best_threshold(sets: Sequence[CandidateSet], probs: Probabilities, gold: dict[str, GoldItem]) -> float:
     """The highest threshold whose F1 is within `F1_TOLERANCE` of the best: F1 is flat over a range,
     and within it a higher threshold answers more no-counterpart items null."""
-    thresholds = [float(t) for t in np.arange(0.05, 0.95, 0.025)]
+    thresholds = [round(float(t), 3) for t in np.arange(0.05, 0.95, 0.025)]
     f1s = [scores_at(sets, probs, gold, t).f1 for t in thresholds]
     best = max(f1s, default=0.0)
     return max((t for t, f1 in zip(thresholds, f1s) if f1 >= best - F1_TOLERANCE), default=0.5)
