@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from common import ROOT, corpus_missing, parse_args  # noqa: E402  (sets up the path and offline mode)
 
 from crosswalk.embed import make_embedder  # noqa: E402
@@ -79,12 +81,34 @@ def evaluate_kind(kind: str, sets: list, gold: dict, retrain: bool) -> dict:
     probs = model_cv.probabilities  # out of block, calibrated as each fold's model gives them
     row["reliability"] = train.reliability_table(labelled, probs, gold)
     row["threshold_curve"] = train.threshold_curve(labelled, probs, gold, CURVE)
+    row["shown_to_llm"] = shown_coverage(labelled, probs, gold)
     shipped = tuple(model.meta.get("bands", (0.0, 1.01)))
     row["settle"] = train.settle_table(labelled, probs, gold, strong, [shipped] + [b for b in BANDS if b != shipped])
     row["shipped"] = {"feature_set": model.meta.get("feature_set"), "threshold": model.meta.get("threshold"),
                       "bands": shipped, "strong_fused": strong,
                       "weights": {n: round(float(w), 3) for n, w in zip(model.features, model.coef) if w > 0}}
     return row
+
+
+def shown_coverage(labelled: list, probs: dict, gold: dict) -> dict:
+    """Of the items with a counterpart, the share whose right target is among the candidates the LLM
+    is shown (out of block): the old fixed 6, the adaptive rule, and all 20; and the mean shown."""
+    from crosswalk.settings import load_settings as settings_of
+    from crosswalk.verify.llm import candidates_shown
+
+    limit = settings_of({}, env={}).llm_max_candidates
+    rows = {}
+    for name, count in (("fixed_6", lambda p: min(6, len(p))), ("adaptive", lambda p: candidates_shown(p, limit)),
+                        ("all_20", len)):
+        hits, sizes = [], []
+        for cs in labelled:
+            if not gold[cs.source_id].targets:
+                continue
+            order = np.argsort(-probs[cs.source_id])[:count(probs[cs.source_id])]
+            sizes.append(len(order))
+            hits.append(any(cs.target_ids[j] in gold[cs.source_id].targets for j in order))
+        rows[name] = {"coverage": round(float(np.mean(hits)), 3), "mean_shown": round(float(np.mean(sizes)), 1)}
+    return rows
 
 
 def write_model(kind: str, labelled: list, gold: dict, feature_set: str, cv: train.BlockedReport) -> None:
@@ -126,6 +150,8 @@ def print_report(report: dict) -> None:
         print("  threshold trade-off (out of block):  threshold  P  R  F1  none-acc")
         for c in r["threshold_curve"]:
             print(f"    {c['threshold']:.2f}  {c['precision']:.3f}  {c['recall']:.3f}  {c['f1']:.3f}  {c['none_accuracy']:.2f}")
+        print("  shown to the LLM (right target among those shown, items with one; mean shown): " + "; ".join(
+            f"{n} {v['coverage']:.3f} ({v['mean_shown']})" for n, v in r["shown_to_llm"].items()))
         print("  two-stage settle table (out of block):  low  high  settled  wrong (share of items)  to LLM")
         for s in r["settle"]:
             print(f"    {s['low']:.2f} {s['high']:.2f}  {s['settled']:>4} of {s['items']}  {s['settled_wrong']:>3} "

@@ -491,3 +491,18 @@ def test_concurrency_follows_the_limits_and_the_pool_follows_the_concurrency():
                 return api.counters.max_in_flight, c.usage["verification"].calls
     in_flight, calls = asyncio.run(go())
     assert in_flight > 100 and calls == 300
+
+
+def test_the_llm_is_shown_few_candidates_for_a_clear_winner_and_many_for_a_flat_list():
+    from crosswalk.llm.prompts import build_verification_messages, candidate_chars
+    from crosswalk.verify.llm import CLEAR_WINNER_SHOWN, candidates_shown
+
+    clear = np.array([0.9, 0.2, 0.1] + [0.05] * 17)
+    flat = np.array([0.45, 0.42, 0.4] + [0.3] * 17)
+    assert candidates_shown(clear, 12) == CLEAR_WINNER_SHOWN
+    assert candidates_shown(flat, 12) == 12 and candidates_shown(flat, 20) == 20
+    assert candidates_shown(np.array([0.3]), 12) == 1 and candidates_shown(np.array([]), 12) == 0
+    # the compact form: twelve candidates cost no more prompt text than four
+    long = [{"id": f"t{n}", "title": "", "text": "word " * 400} for n in range(12)]
+    size = lambda k: len(build_verification_messages("bpd", {"id": "s", "text": "x"}, long[:k])[1]["content"])
+    assert size(12) <= size(4) * 1.5 and candidate_chars(12) < candidate_chars(4)

@@ -14,11 +14,20 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-PROMPT_VERSION = "verify-v4"
+PROMPT_VERSION = "verify-v5"
 # Clip lengths: the source in full enough to judge, candidates by their opening (heading and
 # operative sentence identify a provision); the long tail of a candidate rarely decides a match.
+# The candidates share one budget of 3,000 characters: 4 candidates (a clear winner) get 600 each, a
+# flat list of 12 gets 250 each (the compact form), so showing more candidates costs no more tokens
+# than the 6 × 600 of before (less: the budget was cut from 3,600 to keep a conversion under $1.50).
 SOURCE_CHARS = 1500
 CANDIDATE_CHARS = 600
+CANDIDATES_BUDGET_CHARS = 3000
+MIN_CANDIDATE_CHARS = 250
+
+
+def candidate_chars(n_candidates: int) -> int:
+    return max(MIN_CANDIDATE_CHARS, min(CANDIDATE_CHARS, CANDIDATES_BUDGET_CHARS // max(n_candidates, 1)))
 
 SYSTEM = """You verify a crosswalk from a source vendor's retirement plan document to a target vendor's.
 You get one SOURCE item and numbered CANDIDATE items from the target document, inside <document_data>.
@@ -99,7 +108,8 @@ def build_verification_messages(kind: str, source: dict, candidates: list[dict])
     data = {
         "kind": "BPD provision" if kind == "bpd" else "Adoption Agreement election",
         "source": {"id": source["id"], "title": source.get("title", ""), "text": _clip(source["text"], SOURCE_CHARS)},
-        "candidates": [{"n": n, "id": c["id"], "title": c.get("title", ""), "text": _clip(c["text"], CANDIDATE_CHARS)}
+        "candidates": [{"n": n, "id": c["id"], "title": c.get("title", ""),
+                        "text": _clip(c["text"], candidate_chars(len(candidates)))}
                        for n, c in enumerate(candidates, 1)],
     }
     return [{"role": "system", "content": SYSTEM},

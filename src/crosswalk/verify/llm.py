@@ -29,6 +29,11 @@ from .features import CandidateSet
 from .local import LocalVerifier, strong_evidence
 
 FATAL = (AuthenticationError, ModelNotFoundError, ProviderUnreachableError)
+# A clear winner (p ≥ 0.6 and the runner-up below half of it) is shown with CLEAR_WINNER_SHOWN
+# candidates in all; every other item with up to `llm_max_candidates`.
+CLEAR_WINNER_P = 0.6
+CLEAR_WINNER_RATIO = 0.5
+CLEAR_WINNER_SHOWN = 4
 
 
 @dataclass
@@ -39,6 +44,19 @@ class LLMStats:
     calls_answered: int = 0
     repaired: int = 0
     errors: int = 0
+
+
+def candidates_shown(probs: np.ndarray, max_candidates: int) -> int:
+    """How many candidates the model sees: few when the first stage has a clear winner, up to
+    `max_candidates` when its list is flat (a model cannot pick what it is not shown: with 6, the
+    right target was among those shown for 0.86 of BPD and 0.74 of AA items on unseen regions,
+    against 0.95 / 0.91 within 20). The prompt's compact form keeps the tokens level."""
+    if len(probs) < 2:
+        return len(probs)
+    top, runner = np.sort(probs)[::-1][:2]
+    if top >= CLEAR_WINNER_P and runner < CLEAR_WINNER_RATIO * top:
+        return min(len(probs), CLEAR_WINNER_SHOWN)
+    return min(len(probs), max_candidates)
 
 
 class LLMVerifier:
@@ -70,13 +88,16 @@ class LLMVerifier:
         try:
             if self.mode == "per_pair":
                 return await self._per_pair(cs, order[:5], probs)
-            return await self._per_source(cs, order[: self.max_candidates], probs)
+            return await self._per_source(cs, order[: self.shown(probs)], probs)
         except FATAL:
             raise  # a wrong key or model fails every item: stop the run, keep what is stored
         except (ProviderError, ReplyError) as exc:
             self.stats.errors += 1
             return Verdict(source_id=cs.source_id, target_id=None, status="error", confidence=0.0,
                            reasoning=f"verification failed: {exc}", verifier=self.name)
+
+    def shown(self, probs: np.ndarray) -> int:
+        return candidates_shown(probs, self.max_candidates)
 
     def settles_locally(self, cs: CandidateSet, probs: np.ndarray) -> bool:
         """Two-stage: a clear match (p ≥ high), or a clear "no counterpart" (p < low and no candidate
