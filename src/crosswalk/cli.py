@@ -111,9 +111,11 @@ class ProgressView:
         for col in ("stage", "state", "items", "seconds", "calls", "cache hits"):
             table.add_column(col, justify="left" if col in ("stage", "state") else "right")
         for stage, info in self.stages.items():
-            running = info.get("state") == "running"
+            state = info.get("state")
+            running = state == "running"
             seconds = time.time() - info["start"] if running else info["duration_s"]
-            table.add_row(stage, "[yellow]running[/yellow]" if running else "[green]done[/green]", str(info["items"]),
+            shown = {"running": "[yellow]running[/yellow]", "done": "[green]done[/green]"}.get(state, "[red]stopped[/red]")
+            table.add_row(stage, shown, str(info["items"]),
                           f"{seconds:.1f}", str(info.get("api_calls") or ""), str(info.get("cache_hits") or ""))
         return table
 

@@ -46,7 +46,8 @@ class RunMetrics:
     """All stages of a run, in the order they started.
 
     `on_event(operation, info)` hears of each stage starting (`info["state"] == "running"`)
-    and finishing (`"done"`): progress displays and the store's run record use it.
+    and finishing (`"done"`, or `"stopped"` when it was cancelled or failed): progress displays
+    and the store's run record use it.
     """
 
     stages: list[StageMetrics] = field(default_factory=list)
@@ -59,9 +60,12 @@ class RunMetrics:
         self._emit(m, "running")
         try:
             yield m
-        finally:
+        except BaseException:  # cancelled (Ctrl-C) or failed: never reported, or stored, as done
             m.end = time.time()
-            self._emit(m, "done")
+            self._emit(m, "stopped")
+            raise
+        m.end = time.time()
+        self._emit(m, "done")
 
     def _emit(self, m: StageMetrics, state: str) -> None:
         if self.on_event is not None:

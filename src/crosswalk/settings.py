@@ -78,7 +78,7 @@ class Settings(BaseModel):
                                         "says match (default: the model's)")
     llm_max_output_tokens: int = Field(200, ge=50, le=4000, description="ceiling of the verification reply cap, which is "
                                        "sized per call (80 + 14 per match, at most 3); providers count it against TPM")
-    llm_max_candidates: int = Field(12, ge=1, le=50, description="candidates shown to the LLM per uncertain source "
+    llm_max_candidates: int = Field(10, ge=1, le=50, description="candidates shown to the LLM per uncertain source "
                                     "item (a clear winner is shown with 4; the prompt's compact form keeps tokens level)")
     llm_timeout_s: float = Field(300.0, gt=0, description="per-request timeout (a vision model's ~53 s replies have a tail past 120 s; a hung request is caught sooner, at 3x the slowest recent reply)")
     llm_max_retries: int = Field(6, ge=0, le=20)

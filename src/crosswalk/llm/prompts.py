@@ -17,13 +17,15 @@ from pydantic import BaseModel, Field, ValidationError
 PROMPT_VERSION = "verify-v5"
 # Clip lengths: the source in full enough to judge, candidates by their opening (heading and
 # operative sentence identify a provision); the long tail of a candidate rarely decides a match.
-# The candidates share one budget of 3,000 characters: 4 candidates (a clear winner) get 600 each, a
-# flat list of 12 gets 250 each (the compact form), so showing more candidates costs no more tokens
-# than the 6 × 600 of before (less: the budget was cut from 3,600 to keep a conversion under $1.50).
-SOURCE_CHARS = 1500
-CANDIDATE_CHARS = 600
-CANDIDATES_BUDGET_CHARS = 3000
-MIN_CANDIDATE_CHARS = 250
+# The candidates share one budget of 1,800 characters: 4 candidates (a clear winner) get 450 each, a
+# flat list of 10 gets 180 each (the compact form: heading and opening sentence). Measured on the
+# whole-conversion benchmark against a design budget of $1.50: 6 × 600 (source 1,500) cost $1.63
+# with the calibrated bands; 12 sharing 3,000 $1.83 (ids and titles add up); 10 sharing 2,000
+# (source 1,200) $1.54.
+SOURCE_CHARS = 1000
+CANDIDATE_CHARS = 450
+CANDIDATES_BUDGET_CHARS = 1800
+MIN_CANDIDATE_CHARS = 150
 
 
 def candidate_chars(n_candidates: int) -> int:
