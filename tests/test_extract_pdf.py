@@ -481,3 +481,23 @@ def test_run_names_pages_that_gave_nothing(tmp_path):
     assert "source_bpd_scanned.pdf: page 2: no text layer: OCR needs the tesseract program" in " ".join(proc.stdout.split())
     documents = json.loads((tmp_path / "out" / "documents" / "source_bpd.json").read_text())
     assert documents["page_paths"][1].startswith("no text layer")
+
+
+def test_inspect_names_the_vendor_the_text_names(tmp_path):
+    from crosswalk.extract.pdf import detect_vendor
+
+    assert detect_vendor(["© 2020 Ascensus, LLC", "Section 1.01", "Ascensus Trust"]) == "Ascensus"
+    assert detect_vendor(["to empower the Plan Administrator"]) == ""  # the verb is not the vendor
+    assert detect_vendor(["Relius Documents", "Page 2"]) == "Relius"
+    c, (w, h) = _canvas(tmp_path / "vendor.pdf")
+    for page in range(3):
+        c.setFont("Helvetica", 10)
+        c.drawString(72, h - 100, f"1.{page + 1} DEFINITION {page + 1}")
+        c.drawString(72, h - 115, '"Plan" means the plan set out in this document and the Adoption Agreement.')
+        c.setFont("Helvetica", 7)
+        c.drawString(72, 30, "Copyright 2024 Ascensus, LLC. All rights reserved.")  # furniture: every page
+        c.showPage()
+    c.save()
+    proc = subprocess.run([sys.executable, "-m", "crosswalk", "inspect", tmp_path / "vendor.pdf"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "vendor=Ascensus" in proc.stdout, proc.stdout + proc.stderr

@@ -38,7 +38,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-6"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-7"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -70,6 +70,7 @@ class PdfText:
     path: Path
     pages: list[list[Line]]
     page_paths: list[str] = field(default_factory=list)
+    vendor: str = ""  # the document vendor the text names most (headers and footers included)
 
 
 def open_pdf(path: Path, password: str | None = None):
@@ -120,7 +121,28 @@ def read_text(path: Path, password: str | None = None, ocr: bool = True) -> PdfT
     finally:
         with PDFIUM_LOCK:
             pdf.close()
-    return PdfText(path, remove_furniture(pages), paths)
+    return PdfText(path, remove_furniture(pages), paths, detect_vendor(line.text for page in pages for line in page))
+
+
+# Document vendors as their names are printed (headers, footers, copyright lines). Names that are
+# also English words only count capitalised ("Empower", not "empower").
+VENDORS = {
+    "Ascensus": re.compile(r"\bascensus\b", re.I), "Relius": re.compile(r"\brelius\b", re.I),
+    "FIS": re.compile(r"\bFIS\b"), "Empower": re.compile(r"\bEmpower\b"),
+    "ftwilliam": re.compile(r"\bft ?william\b", re.I), "DATAIR": re.compile(r"\bdatair\b", re.I),
+    "Corbel": re.compile(r"\bCorbel\b"), "Wolters Kluwer": re.compile(r"\bwolters kluwer\b", re.I),
+    "SunGard": re.compile(r"\bsungard\b", re.I), "Fidelity": re.compile(r"\bFidelity\b"),
+}
+
+
+def detect_vendor(lines) -> str:
+    """The vendor named most often in the text ("" when none is): what `inspect` shows."""
+    counts = {name: 0 for name in VENDORS}
+    for text in lines:
+        for name, pattern in VENDORS.items():
+            counts[name] += len(pattern.findall(text))
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ""
 
 
 def _apply_ocr(scans: dict[int, object], pages: list[list[Line]], paths: list[str]) -> None:
@@ -446,7 +468,8 @@ def document_from_text(text: PdfText, role: str | None = None) -> Document:
     """Provisions (BPD) or elections (AA) from lines already read; the role is guessed when not given."""
     if role is None:
         role = "aa" if looks_like_aa(text) else "bpd"
-    return parse_aa(text, text.path.stem) if role == "aa" else parse_bpd(text, text.path.stem)
+    doc = parse_aa(text, text.path.stem) if role == "aa" else parse_bpd(text, text.path.stem)
+    return doc.model_copy(update={"vendor": text.vendor}) if text.vendor and not doc.vendor else doc
 
 
 def extract_pdf(path: Path, password: str | None = None, role: str | None = None) -> Document:
