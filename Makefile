@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test install clean bench browser ocr
+.PHONY: demo test test-fast install clean bench browser ocr
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -44,6 +44,10 @@ browser:
 
 test: $(STAMP) browser ocr
 	$(PY) -m pytest
+
+# the fast tier (under a minute): everything but real CLI processes, servers and browsers
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
 
 bench: $(STAMP)
 	$(PY) bench/quality.py

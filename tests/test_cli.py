@@ -11,6 +11,9 @@ from crosswalk.evaluate import load_gold, score
 from .conftest import EXAMPLES
 
 
+pytestmark = pytest.mark.slow  # real processes and servers: the full tier (`make test`)
+
+
 def cw(*args, store=None, check=False):
     cmd = [sys.executable, "-m", "crosswalk", *map(str, args)]
     if store is not None:

@@ -20,6 +20,9 @@ from crosswalk.metrics import RunMetrics, StageMetrics, bottlenecks, recommendat
 
 from .conftest import EXAMPLES
 
+pytestmark = pytest.mark.slow  # real processes and servers: the full tier (`make test`)
+
+
 DOCS = ["--source-bpd", EXAMPLES / "source_bpd.json", "--target-bpd", EXAMPLES / "target_bpd.json",
         "--source-aa", EXAMPLES / "source_aa_filled.json", "--target-aa", EXAMPLES / "target_aa.json"]
 

@@ -24,6 +24,9 @@ from crosswalk.report.outdir import LOCK_NAME, OutputFolder, TMP_PREFIX
 
 from .conftest import EXAMPLES
 
+pytestmark = pytest.mark.slow  # real processes and servers: the full tier (`make test`)
+
+
 BPD = ["--source-bpd", EXAMPLES / "source_bpd.json", "--target-bpd", EXAMPLES / "target_bpd.json"]
 HOSTILE = ["=HYPERLINK(\"http://x.invalid\",\"click\")", "+1+2", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1",
            "=cmd|' /C calc'!A0"]
