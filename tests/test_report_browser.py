@@ -14,8 +14,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 
-pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                                reason="headless Chromium not installed (apt-get install chromium chromium-driver)")
+pytestmark = [pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
+                                 reason="headless Chromium not installed (apt-get install chromium chromium-driver)"),
+              pytest.mark.slow]
 ARTIFACTS = ROOT / "test-artifacts"
 
 
