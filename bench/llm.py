@@ -52,7 +52,8 @@ def documents(shared: Path, kind: str = "bpd"):
     if kind != "bpd":
         return None
     # no shared corpus: the bundled examples, repeated 12 times with fresh ids
-    src, tgt = load_document(ROOT / "examples" / "source_bpd.json"), load_document(ROOT / "examples" / "target_bpd.json")
+    examples = ROOT / "src" / "crosswalk" / "examples"
+    src, tgt = load_document(examples / "source_bpd.json"), load_document(examples / "target_bpd.json")
     def repeat(doc):
         items = [p.model_copy(update={"id": f"{p.id}~{n}"}) for n in range(12) for p in doc.provisions]
         return doc.model_copy(update={"provisions": tuple(items)})

@@ -10,7 +10,7 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "src" / "crosswalk" / "examples"
 SHARED = Path(os.environ.get("CROSSWALK_SHARED", ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus" / "relius-to-ascensus"
 

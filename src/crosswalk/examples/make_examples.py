@@ -1,6 +1,6 @@
 """Build the bundled example documents (fictional vendors, fictional employer).
 
-    python examples/make_examples.py
+    python src/crosswalk/examples/make_examples.py
 
 Writes source_bpd.json, target_bpd.json, source_aa.json, source_aa_filled.json and
 target_aa.json in crosswalk's own format. The source vendor ("Keystone") numbers

@@ -1,6 +1,6 @@
 """Render the bundled example documents as PDFs (reportlab), the way vendors lay them out.
 
-    python examples/make_pdfs.py
+    python src/crosswalk/examples/make_pdfs.py
 
 BPDs: a running header with the vendor's document name, a footer with the page
 number, numbered sections with bold headings (the source quotes defined terms; the
