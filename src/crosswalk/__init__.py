@@ -4,7 +4,7 @@ The public API is `Crosswalker` (a façade over settings and a store) with `Conv
 errors are `CrosswalkError` and its subclasses. See README, "Python API".
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .api import ConversionInputs, Crosswalker  # noqa: E402
 from .errors import (ConfigError, CrosswalkError, InputError, Interrupted, ItemsFailedError,  # noqa: E402

@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .classify import compatible, topic
-from .embed import unit_rows
+from .vectors import unit_rows
 from .errors import InputError
 from .fingerprint import Fingerprint, content_words
 

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
+from ._version import __version__
 from .errors import ConfigError, CrosswalkError, InputError, Interrupted, ItemsFailedError, OutputError
 from .interrupts import stop_requested
 from .evaluate import load_gold, score

@@ -21,13 +21,9 @@ import numpy as np
 from .errors import ConfigError
 from .interrupts import stop_requested
 from .store import Store, bytes_to_vector, cache_key, vector_to_bytes
+from .vectors import unit_rows
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces: nothing here may download
-
-
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    """Each row scaled to length 1 (an all-zero row stays zero): cosines become dot products."""
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 class Embedder(Protocol):

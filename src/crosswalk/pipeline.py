@@ -14,7 +14,7 @@ from typing import Awaitable, Union
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .candidates import Side, check_fits_in_memory, make_side, plan_counts, score_matrices
 from .confirm import Confirmation, ElectionLink, confirm, election_links
 from .decisions import REVIEWER, Decisions, apply_decisions, check_decided_sources

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import __version__
+from ._version import __version__
 from .decisions import load_decisions
 from .errors import ConfigError, CrosswalkError, InputError, ItemsFailedError
 from .extract import load_document, save_document

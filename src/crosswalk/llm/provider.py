@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import httpx
 import numpy as np
 
-from ..embed import unit_rows
+from ..vectors import unit_rows
 from ..errors import ConfigError
 from ..settings import FALLBACK_RATE_LIMIT, Settings
 from .client import LLMClient

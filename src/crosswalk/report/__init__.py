@@ -18,6 +18,7 @@ from typing import Any
 
 from ..models import Crosswalk
 from ..text import csv_cell
+from .columns import CONFIRMATION_COLUMNS, PROPOSAL_COLUMNS, VARIANCE_COLUMNS
 
 CSV_COLUMNS = ("source_id", "target_id", "alternates", "status", "confidence", "reasoning", "scores", "option_mapping",
                "reviewed")
@@ -93,11 +94,6 @@ def _flat(value: Any) -> Any:
     return "" if value is None else value
 
 
-CONFIRMATION_COLUMNS = ("source_id", "target_id", "status", "confidence", "rule", "depends_on", "missing", "incompatible")
-PROPOSAL_COLUMNS = ("target_id", "question_number", "question_text", "status", "proposed_value", "proposed_text",
-                    "fill_ins", "source_id", "source_value", "confidence", "flags")
-VARIANCE_COLUMNS = ("source_id", "target_id", "confirmation", "relation", "variance_type", "impact", "rule",
-                    "differences", "source_text", "target_text")
 
 
 def write_instance(out: Path, instance: Any) -> None:

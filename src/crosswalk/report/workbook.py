@@ -20,6 +20,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..text import xlsx_text
+from .columns import PROPOSAL_COLUMNS
 from .review import ReviewData, ReviewRow
 
 CROSSWALK_COLUMNS = (
@@ -154,7 +155,6 @@ def write_workbook(data: ReviewData, path: Path) -> None:
     for kind, rows in data.rows.items():
         _crosswalk_sheet(wb, f"{kind.upper()} Crosswalk", rows, due)
     from ..merge import EXCEPTION_COLUMNS
-    from . import PROPOSAL_COLUMNS
 
     _table_sheet(wb, "Exceptions", data.exceptions, list(EXCEPTION_COLUMNS), {"Description": 60, "Evidence Link": 26})
     if data.proposals:
