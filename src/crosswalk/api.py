@@ -23,7 +23,7 @@ from .decisions import load_decisions
 from .extract import load_document
 from .models import Document
 from .pipeline import ConversionResult, run_conversion
-from .runner import check_inputs, convert, open_conversion
+from .runner import convert, load_conversion, open_conversion
 from .settings import Settings, load_settings
 from .store import Store
 
@@ -42,14 +42,6 @@ class ConversionInputs:
     def paths(self) -> dict[str, Path | None]:
         return {f.name: Path(getattr(self, f.name)) if getattr(self, f.name) else None
                 for f in fields(self) if f.name != "password"}
-
-
-def records(result: ConversionResult, kind: str) -> list[dict[str, Any]]:
-    """One dict per source item of the `kind` ('bpd' or 'aa') crosswalk: a DataFrame's rows."""
-    return [m.model_dump(mode="json") for m in result.results[kind].crosswalk.mappings]
-
-
-ConversionResult.records = records  # result.records("bpd")
 
 
 class Crosswalker:
@@ -99,24 +91,15 @@ class Crosswalker:
 
     def plan(self, inputs: ConversionInputs) -> dict[str, dict[str, int]]:
         """Per crosswalk: pairs in, pairs kept, verifier calls, memory and cold time, before any work."""
-        k = self.settings.candidates_k
-        return {kind: plan_counts(len(s.items), len(t.items), k)
-                for kind, (s, t) in self._read(inputs).items()}
+        conversion = load_conversion(inputs.paths(), inputs.password, self.store)
+        return {kind: plan_counts(len(s.items), len(t.items), self.settings.candidates_k)
+                for kind, (s, t) in conversion.pairs().items()}
 
     def inspect(self, path: Path | str, password: str | None = None) -> Document:
         """The document crosswalk imports from `path` (cached in the store for PDFs)."""
         return load_document(path, password, self.store)
 
     # -- helpers --------------------------------------------------------------------------------------
-    def _read(self, inputs: ConversionInputs) -> dict[str, tuple[Document, Document]]:
-        given = check_inputs(inputs.paths())
-        docs = {name: load_document(path, inputs.password, self.store) for name, path in given.items()}
-        pairs = {}
-        for kind in ("bpd", "aa"):
-            if f"source_{kind}" in docs:
-                pairs[kind] = (docs[f"source_{kind}"], docs[f"target_{kind}"])
-        return pairs
-
     def _client(self):
         if self.settings.verifier == "llm" or self.settings.embedder == "openai":
             from .llm.provider import make_client

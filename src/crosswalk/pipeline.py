@@ -98,6 +98,10 @@ class ConversionResult:
     instance: InstanceResult | None = None
     conversion: Conversion | None = None  # the documents as read
 
+    def records(self, kind: str) -> list[dict]:
+        """One dict per source item of the `kind` ('bpd' or 'aa') crosswalk: a DataFrame's rows."""
+        return [m.model_dump(mode="json") for m in self.results[kind].crosswalk.mappings]
+
 
 CONVERSION_ORDER = itertools.count(1)  # the call priority of each conversion started in this process
 STREAM_CHUNK = 48  # source items whose features are built, then sent to the verifier, together

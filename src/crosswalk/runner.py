@@ -191,11 +191,12 @@ def _write_outputs(tmp: Path, conv: Conversion, settings: Settings, result: Conv
         write_instance(tmp, result.instance)
     metrics = result.metrics.as_dict()
     metrics["bottlenecks"] = bottlenecks(result.metrics)
-    write_json(tmp / "run.json", {
+    record = {
         "run_id": run_id, "crosswalk_version": __version__, "started": started, "finished": time.time(),
         "settings": settings_record(settings), "inputs": inputs, "status_counts": summary,
         "plans": {kind: m.plan for kind, m in result.results.items()}, "timings": metrics,
-    })
+    }
+    write_json(tmp / "run.json", record)
     write_json(tmp / "metrics.json", metrics)
     (tmp / "documents").mkdir()
     for name in DOCUMENT_ROLES:
@@ -203,8 +204,7 @@ def _write_outputs(tmp: Path, conv: Conversion, settings: Settings, result: Conv
             save_document(getattr(conv, name), tmp / "documents" / f"{name}.json")
     failed = write_reports(tmp)
     if failed:  # run.json says which report is missing, and why
-        write_json(tmp / "run.json", {**json.loads((tmp / "run.json").read_text(encoding="utf-8")),
-                                      "failed_reports": failed})
+        write_json(tmp / "run.json", {**record, "failed_reports": failed})
     return failed
 
 
@@ -261,7 +261,7 @@ async def run_batch(items: list[BatchItem], settings: Settings, on_stage=None) -
     return items
 
 
-def check_batch_outputs(items: list[BatchItem], settings: Settings, force: bool = False) -> None:
+def check_batch_outputs(items: list[BatchItem], settings: Settings) -> None:
     """Every conversion's OUT checked before any work: distinct, and each one usable (`report.outdir`)."""
     from .report.outdir import check_output_dir
 
@@ -272,7 +272,7 @@ def check_batch_outputs(items: list[BatchItem], settings: Settings, force: bool 
             raise InputError(item.out, f"conversions {seen[where]!r} and {item.name!r} write the same output folder")
         seen[where] = item.name
         inputs = [p for p in item.paths.values() if p]
-        check_output_dir(item.out, [*inputs, settings.store_path], force)
+        check_output_dir(item.out, [*inputs, settings.store_path])
 
 
 async def _run_item(item: BatchItem, settings: Settings, store: Store, client, on_stage, reading: asyncio.Lock) -> None:

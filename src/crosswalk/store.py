@@ -236,8 +236,12 @@ def damaged_store_errors(path: Path) -> Iterator[None]:
     try:
         yield
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: the store cannot be used ({exc}); move it aside (crosswalk starts a new "
-                         "one) or pass --store") from None
+        raise store_unusable(path, exc) from None
+
+
+def store_unusable(path: Path, exc: Exception) -> StoreError:
+    return StoreError(f"{path}: the store cannot be used ({exc}); move it aside (crosswalk starts a new one) "
+                      "or pass --store")
 
 
 class _Tx:
@@ -264,7 +268,7 @@ class _Tx:
         finally:
             self._lock.release()
         if isinstance(exc, sqlite3.DatabaseError):  # a failed write inside the transaction
-            raise StoreError(f"{self._path}: the store cannot be used ({exc}); move it aside or pass --store") from None
+            raise store_unusable(self._path, exc) from None
 
 
 def vector_to_bytes(vector: np.ndarray) -> bytes:

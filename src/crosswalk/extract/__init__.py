@@ -74,13 +74,14 @@ def _load_pdf(path: Path, password: str | None, store) -> Document:
 
     key = None
     if store is not None:
-        # The store holds decrypted text and may be shared by a team: a protected file's password
-        # is checked against the file itself on every run, before the cache is consulted.
-        with PDFIUM_LOCK:
-            open_pdf(path, password).close()
         key = cache_key("extraction", extractor=EXTRACTOR_VERSION, file=hashlib.sha256(path.read_bytes()).hexdigest())
         cached = store.get_json(key)
         if cached is not None:  # same bytes, same extractor: the same records (ids included)
+            # The store holds decrypted text and may be shared by a team: a protected file's password
+            # is checked against the file itself before its cached text is used (extraction checks it
+            # on a miss).
+            with PDFIUM_LOCK:
+                open_pdf(path, password).close()
             return Document.model_validate({**cached, "source_path": str(path)})
     document = extract_pdf(path, password)
     _check_document(document, path)

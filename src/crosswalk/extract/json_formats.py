@@ -198,23 +198,23 @@ def _parse_form_elements(data: dict, path: Path) -> Document:
     def flush() -> None:
         nonlocal header, options
         if header is not None:
-            elections.append(_form_question(header, options))
+            with _record(path, str(header["id"])):  # a bad question names the question's record
+                elections.append(_form_question(header, options))
         header, options = None, []
 
     for i, rec in _records(data, path):
         rid = _record_id(rec, i, path)
         with _record(path, rid):
-            types = [e.get("element_type") for e in rec.get("form_elements") or []]
-            if "checkbox" in types and header is not None:
-                options.append(_form_option(rec))
-                continue
-            with _record(path, str(header["id"]) if header else rid):
-                flush()
-            header = rec
-            if "checkbox" in types:  # an orphan option: keep it as a one-option question
-                options.append(_form_option(rec))
-    with _record(path, str(header["id"]) if header else "document"):
+            checkbox = "checkbox" in [e.get("element_type") for e in rec.get("form_elements") or []]
+            option = _form_option(rec) if checkbox else None
+        if option is not None and header is not None:
+            options.append(option)
+            continue
         flush()
+        header = rec
+        if option is not None:  # an orphan option: keep it as a one-option question
+            options.append(option)
+    flush()
     with _record(path, "document"):
         return Document(**_doc_meta(data, path, "aa"), elections=tuple(elections))
 

@@ -98,7 +98,6 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
 
 def _http_date(value: str) -> float | None:
     import email.utils
-    import time
 
     try:
         return max(email.utils.parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
@@ -194,21 +193,8 @@ class LLMClient:
             try:
                 response = await self._http.post(*self._route(path, model), json=payload,
                                                  timeout=self._request_timeout(model))
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                # (the aiohttp transport reports a refused connection as ConnectTimeout, at once)
-                last_problem = f"could not connect ({type(exc).__name__})"
-                await limiter.done(estimated, None, rate_limited=False)
-                self._check_reachable()
-                await asyncio.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap, None, self._rng))
-                continue
-            except httpx.TimeoutException:
-                usage.timeouts += 1
-                last_problem = "timed out"
-                await limiter.done(estimated, None, rate_limited=False)
-                await asyncio.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap, None, self._rng))
-                continue
             except httpx.TransportError as exc:
-                last_problem = f"connection failed ({type(exc).__name__})"
+                last_problem = self._transport_problem(exc, usage)
                 await limiter.done(estimated, None, rate_limited=False)
                 await asyncio.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap, None, self._rng))
                 continue
@@ -257,6 +243,18 @@ class LLMClient:
         if recent:
             read = min(self.timeout, max(HANG_FLOOR_S, HANG_FACTOR * max(recent)))
         return httpx.Timeout(self.timeout, connect=min(CONNECT_TIMEOUT_S, self.timeout), read=read)
+
+    def _transport_problem(self, exc: httpx.TransportError, usage: Usage) -> str:
+        """What went wrong, counted; raises ProviderUnreachableError when nothing has ever answered
+        and connections keep failing (the aiohttp transport reports a refused connection as
+        ConnectTimeout, at once)."""
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+            self._check_reachable()
+            return f"could not connect ({type(exc).__name__})"
+        if isinstance(exc, httpx.TimeoutException):
+            usage.timeouts += 1
+            return "timed out"
+        return f"connection failed ({type(exc).__name__})"
 
     def _check_reachable(self) -> None:
         """Stop early when nothing has ever answered and connections keep being refused."""

@@ -26,7 +26,7 @@ from ..llm.prompts import (PROMPT_VERSION, RESPONSE_FORMAT, ReplyError, Verifica
 from ..models import Verdict
 from ..store import Store, cache_key
 from .features import CandidateSet
-from .local import LocalVerifier, strong_evidence
+from .local import LocalVerifier, settled_locally, strong_evidence
 
 FATAL = (AuthenticationError, ModelNotFoundError, ProviderUnreachableError)
 # A clear winner (p ≥ 0.6 and the runner-up below half of it) is shown with CLEAR_WINNER_SHOWN
@@ -88,7 +88,7 @@ class LLMVerifier:
         try:
             if self.mode == "per_pair":
                 return await self._per_pair(cs, order[:5], probs)
-            return await self._per_source(cs, order[: self.shown(probs)], probs)
+            return await self._per_source(cs, order[: candidates_shown(probs, self.max_candidates)], probs)
         except FATAL:
             raise  # a wrong key or model fails every item: stop the run, keep what is stored
         except (ProviderError, ReplyError) as exc:
@@ -96,16 +96,14 @@ class LLMVerifier:
             return Verdict(source_id=cs.source_id, target_id=None, status="error", confidence=0.0,
                            reasoning=f"verification failed: {exc}", verifier=self.name)
 
-    def shown(self, probs: np.ndarray) -> int:
-        return candidates_shown(probs, self.max_candidates)
-
     def settles_locally(self, cs: CandidateSet, probs: np.ndarray) -> bool:
         """Two-stage: a clear match (p ≥ high), or a clear "no counterpart" (p < low and no candidate
         with strong evidence); the bands come from the model's blocked out-of-fold calibration."""
         if len(probs) == 0:
             return True
-        best = float(probs.max())
-        return best >= self.high or (best < self.low and not strong_evidence(cs, self.strong_floor))
+        as_match, as_none = settled_locally(float(probs.max()), strong_evidence(cs, self.strong_floor),
+                                            self.low, self.high)
+        return bool(as_match or as_none)
 
     async def _per_source(self, cs: CandidateSet, order: list[int], probs: np.ndarray) -> Verdict:
         self.stats.sent_to_llm += 1

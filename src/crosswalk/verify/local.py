@@ -142,6 +142,12 @@ def _no_counterpart_evidence(cs: CandidateSet, best: int) -> str:
     return "; " + "; ".join(reasons)
 
 
+def settled_locally(best_p, strong, low: float, high: float):
+    """Two-stage's rule (for one item or arrays of them): settled as a match when the best p ≥ high;
+    as "no counterpart" when p < low and no candidate has strong evidence. Returns (match, none)."""
+    return np.greater_equal(best_p, high), np.less(best_p, low) & np.logical_not(strong)
+
+
 def strong_evidence(cs: CandidateSet, floor: float) -> bool:
     """A candidate whose fused similarity reaches `floor` (the model's `strong_fused`: what most true
     counterparts reach in the dev labels) is never settled as "no counterpart" without a look."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..evaluate import GoldItem, Scores, score
 from .features import FEATURES, CandidateSet
-from .local import DIRECTION, DecisionRule, VerifierModel, decide
+from .local import DIRECTION, DecisionRule, VerifierModel, decide, settled_locally, strong_evidence
 
 L2 = 10.0       # blocked CV: 1, 10 and 50 within 0.01 on BPD; 10 is the middle
 BLOCKS = 5
@@ -160,17 +160,21 @@ def calibrated(model: VerifierModel, sets: Sequence[CandidateSet], raw: Probabil
     """`model` with a map from its blocked out-of-fold top-candidate p to how often that candidate was
     right, so the p a user sees is an observed frequency on unseen regions. Platt scaling (two
     parameters, slope ≥ 0) rather than isotonic: with 61-120 labelled items isotonic steps followed
-    the noise of single items (blocked CV: reliability bands off by up to 0.3)."""
+    the noise of single items (blocked CV: reliability bands off by up to 0.35)."""
     p, right, _ = top_outcomes(sets, raw, gold)
     a, b = platt(p, right.astype(float))
     xs = CALIBRATION_POINTS
-    logit = np.log(np.clip(xs, 1e-6, 1 - 1e-6) / np.clip(1 - xs, 1e-6, 1))
-    return model.with_calibration(xs, 1.0 / (1.0 + np.exp(-(a * logit + b))))
+    return model.with_calibration(xs, 1.0 / (1.0 + np.exp(-(a * _logit(xs) + b))))
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
 
 
 def platt(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Slope and intercept of a logistic fit of y on logit(p), slope ≥ 0 (order is never reversed)."""
-    logit = np.log(np.clip(p, 1e-6, 1 - 1e-6) / np.clip(1 - p, 1e-6, 1))
+    logit = _logit(p)
     z = np.stack([logit, np.ones_like(logit)], axis=1)
     w = _nonnegative_logistic(z, y, l2=1e-3)
     return float(w[0]), float(w[1])
@@ -306,41 +310,41 @@ def threshold_curve(sets: Sequence[CandidateSet], probs: Probabilities, gold: di
     return rows
 
 
-def settled_locally(p: np.ndarray, strong: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
-    """Which items two-stage settles as a match (p ≥ high) and as no counterpart (p < low, and no
-    candidate with strong evidence)."""
-    return p >= high, (p < low) & ~strong
+def _settle_inputs(sets: Sequence[CandidateSet], probs: Probabilities, gold: dict[str, GoldItem],
+                   strong_floor: float) -> tuple[np.ndarray, ...]:
+    labelled = [cs for cs in sets if cs.source_id in probs]
+    p, right, has = top_outcomes(labelled, probs, gold)
+    strong = np.array([strong_evidence(cs, strong_floor) for cs in labelled], dtype=bool)
+    return p, right, has, strong
+
+
+def _settle_row(p: np.ndarray, right: np.ndarray, has: np.ndarray, strong: np.ndarray, low: float,
+                high: float) -> dict:
+    as_match, as_none = settled_locally(p, strong, low, high)
+    wrong = int((as_match & ~right).sum() + (as_none & has).sum())
+    settled = int(as_match.sum() + as_none.sum())
+    return {"low": low, "high": high, "items": len(p), "settled": settled, "settled_wrong": wrong,
+            "wrong_share_of_items": round(wrong / max(len(p), 1), 3), "to_llm": len(p) - settled}
 
 
 def settle_table(sets: Sequence[CandidateSet], probs: Probabilities, gold: dict[str, GoldItem], strong_floor: float,
                  bands: Sequence[tuple[float, float]]) -> list[dict]:
     """Per (low, high) band: items settled locally, how many of those are wrong (out of block), and
     the items left for the LLM (its calls)."""
-    labelled = [cs for cs in sets if cs.source_id in probs]
-    p, right, has = top_outcomes(labelled, probs, gold)
-    strong = np.array([float(cs.fused.max()) >= strong_floor if len(cs.fused) else False for cs in labelled])
-    rows = []
-    for low, high in bands:
-        as_match, as_none = settled_locally(p, strong, low, high)
-        wrong = int((as_match & ~right).sum() + (as_none & has).sum())
-        settled = int(as_match.sum() + as_none.sum())
-        rows.append({"low": low, "high": high, "items": len(labelled), "settled": settled, "settled_wrong": wrong,
-                     "wrong_share_of_items": round(wrong / max(len(labelled), 1), 3),
-                     "to_llm": len(labelled) - settled})
-    return rows
+    outcomes = _settle_inputs(sets, probs, gold, strong_floor)
+    return [_settle_row(*outcomes, low, high) for low, high in bands]
 
 
 def choose_bands(sets: Sequence[CandidateSet], probs: Probabilities, gold: dict[str, GoldItem], strong_floor: float,
                  max_wrong: float = MAX_SETTLED_WRONG) -> tuple[float, float]:
     """The widest two-stage bands (most items settled locally) whose settled items are wrong for at
     most `max_wrong` of all items, on out-of-block probabilities. Settling nothing always qualifies."""
+    outcomes = _settle_inputs(sets, probs, gold, strong_floor)
     grid = [round(v, 2) for v in np.arange(0.0, 1.0001, 0.05)]
     best, best_settled = (0.0, 1.01), -1
     for low in grid:
-        for high in grid:
-            if high <= low:
-                continue
-            row = settle_table(sets, probs, gold, strong_floor, [(low, high)])[0]
+        for high in (h for h in grid if h > low):
+            row = _settle_row(*outcomes, low, high)
             if row["wrong_share_of_items"] <= max_wrong and row["settled"] > best_settled:
                 best, best_settled = (low, high), row["settled"]
     return best
