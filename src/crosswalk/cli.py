@@ -315,17 +315,50 @@ def fake_api(profile: str = typer.Option("fast", help="poc, faults, fast or tigh
 
 
 @app.command()
-def report(out: Path = typer.Argument(..., help="output directory of a finished run")) -> None:
-    """Rebuild workbook.xlsx and report.html from a finished run, without recomputing anything."""
-    from .report.outdir import OutputFolder, is_crosswalk_output
+def report(out: Path = typer.Argument(..., help="output directory of a finished run"),
+           store: Optional[Path] = typer.Option(None, "--store", help="SQLite store")) -> None:
+    """Rebuild a finished run's outputs with the review decisions in the store applied (confirmations,
+    proposed target AA, variances, exception log, workbook.xlsx and report.html); nothing is re-verified."""
+    from .review.apply import apply_review
 
-    if not is_crosswalk_output(out):
-        raise InputError(out, "not a crosswalk output directory (no run.json written by crosswalk)")
-    with OutputFolder(out, force=True):  # locked: a run writing this folder now is not raced
-        failed = write_reports(out)
+    settings = _settings(store_path=store)
+    with Store.open(settings.store_path) as opened:
+        summary = run_interruptibly(lambda: apply_review(out, opened))
+    failed = json.loads((out / "run.json").read_text(encoding="utf-8")).get("failed_reports", {})
     if failed:
         raise ItemsFailedError("; ".join(f"{name} could not be written ({why})" for name, why in failed.items()))
-    console.print(f"rebuilt {out / 'workbook.xlsx'} and {out / 'report.html'}")
+    console.print(f"rebuilt {out} ({summary.get('confirmation', {})}); workbook: {out / 'workbook.xlsx'}  "
+                  f"report: {out / 'report.html'}")
+
+
+@app.command()
+def review(out: Path = typer.Argument(..., help="output directory of a finished run"),
+           port: int = typer.Option(0, "--port", help="port on 127.0.0.1 (default: a free one)"),
+           no_browser: bool = typer.Option(False, "--no-browser", help="print the URL only"),
+           store: Optional[Path] = typer.Option(None, "--store", help="SQLite store")) -> None:
+    """Review a finished run in a local web app (127.0.0.1 only; the URL carries a session token).
+
+    Every decision is saved in the store at once; `crosswalk report OUT` (or the app's Recompute)
+    rewrites the outputs from them, and the next run of the same documents starts with them."""
+    import webbrowser
+
+    from .review.app import serve
+    from .review.session import ReviewSession
+
+    settings = _settings(store_path=store)
+
+    def ready(url: str) -> None:
+        print(f"reviewing {out} at {url}", flush=True)
+        print("decisions are saved as you go; Ctrl-C stops the app", flush=True)
+        if not no_browser:
+            webbrowser.open(url)
+
+    async def go() -> None:
+        with Store.open(settings.store_path) as opened:
+            session = await ReviewSession.open(out, opened)
+            await serve(session, port, ready)
+
+    run_interruptibly(go)
 
 
 @app.command()

@@ -30,23 +30,33 @@ class Decision:
     target_id: str | None  # None: the reviewer says the target has no counterpart
     note: str
     line: int              # line in the file, for error messages and the reasoning
+    origin: str = ""       # where it was taken, when not a file's line: "the review app", another conversion
 
 
 @dataclass(frozen=True)
 class Decisions:
     """The decisions of one file, by source id."""
 
-    path: Path
+    path: Path | None  # None: the review app's decisions, from the store
     by_source: dict[str, Decision]
 
     def __len__(self) -> int:
         return len(self.by_source)
 
+    def over(self, other: "Decisions | None") -> "Decisions":
+        """These decisions, with `other`'s for the sources these do not decide."""
+        if not other:
+            return self
+        return Decisions(self.path, {**other.by_source, **self.by_source})
+
 
 def load_decisions(path: Path) -> Decisions:
-    """Parse a decisions CSV; anything malformed is an InputError naming the file and line."""
+    """Parse a decisions CSV, or a workbook an analyst filled in (`.xlsx`); anything malformed is an
+    InputError naming the file and line (sheet and row for a workbook)."""
     if not Path(path).is_file():
         raise InputError(path, "file not found")
+    if Path(path).suffix.lower() in (".xlsx", ".xlsm"):
+        return Decisions(Path(path), read_workbook_decisions(Path(path)))
     try:
         text = Path(path).read_text(encoding="utf-8-sig")  # a CSV saved by Excel starts with a BOM
     except (OSError, UnicodeDecodeError) as exc:
@@ -109,7 +119,7 @@ def apply_decisions(verdicts: list[Verdict], decisions: Decisions | None, target
         if decision.target_id is not None and decision.target_id not in targets:
             raise InputError(decisions.path, f"target {decision.target_id!r} is not an item of {target_name}",
                              item=f"line {decision.line}")
-        out.append(decided_verdict(decision, verdict, decisions.path.name))
+        out.append(decided_verdict(decision, verdict, decisions.path.name if decisions.path else ""))
     return out
 
 
@@ -121,7 +131,8 @@ def decided_verdict(decision: Decision, proposed: Verdict, file_name: str) -> Ve
     else:
         matcher = f"the matcher answered {proposed.status}"
     agrees = proposed.target_id == decision.target_id
-    reasoning = (f"Reviewer decision ({file_name} line {decision.line})"
+    where = decision.origin or f"{file_name} line {decision.line}"
+    reasoning = (f"Reviewer decision ({where})"
                  + (f": {decision.note}" if decision.note else "")
                  + f". {matcher[0].upper()}{matcher[1:]}" + (" too." if agrees else "."))
     return Verdict(source_id=decision.source_id, target_id=decision.target_id,
@@ -138,3 +149,57 @@ def check_decided_sources(decisions: Decisions | None, source_ids: Iterable[str]
         if decision.source_id not in known:
             raise InputError(decisions.path, f"source {decision.source_id!r} is not an item of the source documents",
                              item=f"line {decision.line}")
+
+
+# -- the workbook round trip -------------------------------------------------------------------------
+# What each Disposition means when a filled `workbook.xlsx` is read back (README, "Review"):
+ACCEPTING = {"accept", "accept with note"}   # the row's Target ID as it stands (blank or none: no counterpart)
+REJECTING = {"reject"}                       # another Target ID typed in, or else "no counterpart"
+UNDECIDED = {"", "needs review", "escalate"}  # no decision yet
+WORKBOOK_SHEETS = ("BPD Crosswalk", "AA Crosswalk")
+
+
+def read_workbook_decisions(path: Path) -> dict[str, Decision]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged or foreign file
+        raise InputError(path, f"not a readable workbook: {exc}") from None
+    by_source: dict[str, Decision] = {}
+    try:
+        sheets = [name for name in WORKBOOK_SHEETS if name in wb.sheetnames]
+        if not sheets:
+            raise InputError(path, "no 'BPD Crosswalk' or 'AA Crosswalk' sheet (a workbook written by crosswalk)")
+        for name in sheets:
+            _sheet_decisions(path, name, wb[name].iter_rows(values_only=True), by_source)
+    finally:
+        wb.close()
+    return by_source
+
+
+def _sheet_decisions(path: Path, sheet: str, rows, by_source: dict[str, Decision]) -> None:
+    header = [clean_id(str(c or "")).lower() for c in next(rows, ())]
+    need = {"source id", "target id", "disposition"}
+    if not need <= set(header):
+        raise InputError(path, f"sheet {sheet!r} needs the columns Source ID, Target ID and Disposition")
+    col = {name: header.index(name) for name in header if name}
+    for number, row in enumerate(rows, 2):
+        cell = lambda name: clean_id(str(row[col[name]])) if name in col and col[name] < len(row) and row[col[name]] is not None else ""
+        disposition = cell("disposition").lower()
+        where = f"sheet {sheet!r} row {number}"
+        if disposition in UNDECIDED:
+            continue
+        if disposition not in ACCEPTING | REJECTING:
+            raise InputError(path, f"unknown Disposition {cell('disposition')!r} (use Accept, Accept with note, "
+                                   "Reject, Needs review or Escalate)", item=where)
+        source, target = cell("source id"), cell("target id")
+        if not source:
+            raise InputError(path, "Source ID is empty", item=where)
+        if disposition in REJECTING and target == cell("matcher target id"):
+            target = ""  # rejected and no other target typed in: no counterpart
+        if source in by_source:
+            raise InputError(path, f"source {source!r} is decided twice", item=where)
+        note = cell("notes/recommended action") if disposition == "accept with note" else ""
+        by_source[source] = Decision(source, None if target.lower() in NO_COUNTERPART else target,
+                                     note, number, f"{path.name} {where}")

@@ -26,6 +26,7 @@ from .llm.provider import make_client
 from .merge import Proposal, Variance, classify_variances, elected_value, exception_log, merged_text, propose_target_aa
 from .metrics import RunMetrics
 from .models import Crosswalk, Document, Election, Mapping, Verdict
+from .review.memory import remembered_decisions
 from .settings import Settings
 from .store import Store
 from .verify.features import CandidateSet, Ranking, build_candidate_sets
@@ -219,9 +220,12 @@ async def match_documents(kind: str, source: DocumentSource, target: DocumentSou
             stage.errors = verifier.stats.errors
     sources = {item.id: item for item in source.items}
     targets = {item.id: item for item in target.items}
+    if store is not None and settings.reuse_decisions:  # the review app's, this conversion's and others'
+        remembered = await asyncio.to_thread(remembered_decisions, store, kind, source, target)
+        decisions = decisions.over(remembered) if decisions else remembered
     verdicts = apply_decisions(verdicts, decisions, targets, target.source_path or target.id)
     vectors = await option_vectors(verdicts, sources, targets, embedder) if kind == "aa" else {}
-    mappings = [_to_mapping(v, sources, targets, vectors) for v in verdicts]
+    mappings = [to_mapping(v, sources, targets, vectors) for v in verdicts]
     crosswalk = Crosswalk(kind=kind, source_document=source.id, target_document=target.id, mappings=tuple(mappings),
                           run={"verifier": verifier.name, "embedder": embedder.model_id,
                                "fingerprint": FINGERPRINT_VERSION, "crosswalk_version": __version__})
@@ -239,7 +243,7 @@ async def option_vectors(verdicts: list[Verdict], sources: dict, targets: dict,
     return dict(zip(texts, await embedder.embed(texts)))
 
 
-def _to_mapping(v: Verdict, sources: dict, targets: dict, vectors: dict[str, np.ndarray]) -> Mapping:
+def to_mapping(v: Verdict, sources: dict, targets: dict, vectors: dict[str, np.ndarray]) -> Mapping:
     """The stable output record for a verdict; AA matches also get their option-level mapping."""
     options = ()
     s, t = sources[v.source_id], targets.get(v.target_id)

@@ -141,7 +141,7 @@ async def _convert_into(folder: OutputFolder, given: dict[str, Path], decisions,
         inputs = {name: _input_record(getattr(conv, name), digests[name]) for name in DOCUMENT_ROLES}
         if decisions is not None:
             inputs["decisions"] = {"path": str(decisions.path), "sha256": digests["decisions"], "items": len(decisions)}
-        summary = _summary(result)
+        summary = run_summary(result)
         # off the event loop: in a batch, the other conversions' calls keep flowing meanwhile
         failed_reports = await asyncio.to_thread(_write_outputs_into, folder, conv, settings, result, run_id, inputs,
                                                  started, summary)
@@ -168,7 +168,7 @@ def _raise_if_incomplete(summary: dict, run_id: str, result: ConversionResult) -
         raise error
 
 
-def _summary(result: ConversionResult) -> dict:
+def run_summary(result: ConversionResult) -> dict:
     summary: dict = {kind: status_counts(m.crosswalk) for kind, m in result.results.items()}
     if result.instance is not None:
         summary["confirmation"] = count_by(result.instance.confirmations, "status")
@@ -281,10 +281,10 @@ async def _run_item(item: BatchItem, settings: Settings, store: Store, client, o
         item.run_id, result = await convert(item.paths, settings, item.out, store, client,
                                             on_stage=(lambda s, i: on_stage(f"{item.name}:{s}", i)) if on_stage else None,
                                             reading=reading)
-        item.status, item.summary = "finished", _summary(result)
+        item.status, item.summary = "finished", run_summary(result)
     except ItemsFailedError as exc:  # outputs written, some items or reports not
         item.status, item.error, item.run_id = "incomplete", str(exc), exc.run_id
-        item.summary = _summary(exc.result)
+        item.summary = run_summary(exc.result)
     except CrosswalkError as exc:
         item.status, item.error = "failed", str(exc)
     except Exception as exc:  # one conversion's bug must not stop the batch; it is reported with its type

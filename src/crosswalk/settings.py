@@ -92,6 +92,8 @@ class Settings(BaseModel):
     prices: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: dict(DEFAULT_PRICES), description="model -> USD per 1M (input, output) tokens")
     exception_due_days: int = Field(14, ge=0, le=365, description="exception log: days from opening to due date")
+    reuse_decisions: bool = Field(True, description="apply the review app's decisions kept in the store: this "
+                                  "conversion's, and other conversions' on items with the same content")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

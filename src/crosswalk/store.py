@@ -4,6 +4,10 @@
   versioned hash of the canonical JSON of (kind, model, prompt/config version, inputs),
   so a changed model or prompt simply misses the cache instead of returning stale data.
 - `runs`: one row per run, with its settings and progress.
+- `review_decisions`: an analyst's decisions (`crosswalk review`), by conversion (`scope`) and
+  by the content of the two items, so the next conversion between the same templates starts
+  with them; `review_baselines`: the matcher's crosswalk of a reviewed run, so a decision taken
+  back restores what the matcher had said.
 
 Schema changes are named, ordered migrations applied inside one write transaction, so
 two `crosswalk` processes opening a fresh store at once cannot both migrate it. WAL
@@ -59,6 +63,30 @@ MIGRATIONS: list[tuple[str, str]] = [
         """
         ALTER TABLE runs ADD COLUMN progress TEXT NOT NULL DEFAULT '{}';
         ALTER TABLE runs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0
+        """,
+    ),
+    (
+        "004_review_decisions",
+        """
+        CREATE TABLE review_decisions (
+            scope TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            target_id TEXT,
+            note TEXT NOT NULL DEFAULT '',
+            source_content TEXT NOT NULL,
+            target_content TEXT,
+            target_document TEXT NOT NULL,
+            decided REAL NOT NULL,
+            PRIMARY KEY (scope, kind, source_id)
+        );
+        CREATE INDEX review_by_content ON review_decisions(kind, source_content);
+        CREATE TABLE review_baselines (
+            scope TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            crosswalk TEXT NOT NULL,
+            PRIMARY KEY (scope, kind)
+        )
         """,
     ),
 ]
@@ -212,6 +240,44 @@ class Store:
     def get_run(self, run_id: str) -> dict | None:
         runs = self._records("SELECT * FROM runs WHERE run_id = ?", (run_id,))
         return runs[0] if runs else None
+
+    # -- review decisions ---------------------------------------------------------
+    def save_decision(self, row: dict) -> None:
+        """Record (or replace) one decision; committed before this returns (WAL: a crash or a second
+        tab loses nothing)."""
+        columns = ("scope", "kind", "source_id", "target_id", "note", "source_content", "target_content",
+                   "target_document", "decided")
+        with self._transaction():
+            self._conn.execute(f"INSERT OR REPLACE INTO review_decisions ({', '.join(columns)}) "
+                               f"VALUES ({', '.join('?' * len(columns))})", tuple(row[c] for c in columns))
+
+    def delete_decision(self, scope: str, kind: str, source_id: str) -> None:
+        with self._transaction():
+            self._conn.execute("DELETE FROM review_decisions WHERE scope = ? AND kind = ? AND source_id = ?",
+                               (scope, kind, source_id))
+
+    def decisions_in(self, scope: str) -> list[dict]:
+        return self._records("SELECT * FROM review_decisions WHERE scope = ? ORDER BY decided", (scope,))
+
+    def decisions_by_content(self, kind: str, contents: Iterable[str]) -> list[dict]:
+        """Decisions (of any conversion) on source items with these contents, newest last."""
+        contents = list(contents)
+        found: list[dict] = []
+        for i in range(0, len(contents), 500):
+            chunk = contents[i:i + 500]
+            found += self._records(f"SELECT * FROM review_decisions WHERE kind = ? AND source_content IN "
+                                   f"({','.join('?' * len(chunk))})", [kind, *chunk])
+        return sorted(found, key=lambda r: r["decided"])
+
+    def save_baseline(self, scope: str, kind: str, crosswalk: dict) -> None:
+        """Keep the first crosswalk seen for a reviewed conversion (the matcher's); later calls keep it."""
+        with self._transaction():
+            self._conn.execute("INSERT OR IGNORE INTO review_baselines VALUES (?, ?, ?)",
+                               (scope, kind, canonical_json(crosswalk)))
+
+    def baseline(self, scope: str, kind: str) -> dict | None:
+        rows = self._rows("SELECT crosswalk FROM review_baselines WHERE scope = ? AND kind = ?", (scope, kind))
+        return json.loads(rows[0][0]) if rows else None
 
     # -- helpers ----------------------------------------------------------------
     def _rows(self, sql: str, params: Iterable = ()) -> list[tuple]:

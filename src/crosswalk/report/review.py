@@ -49,6 +49,7 @@ class ReviewRow:
     options: list[str] = field(default_factory=list)
     recommended_action: str = ""
     reviewed: bool = False  # settled by a reviewer's decision (`--decisions`)
+    matcher_target_id: str = ""  # what the row said when written: a Reject with it unchanged is "no counterpart"
 
     @property
     def evidence_link(self) -> str:
@@ -72,7 +73,7 @@ def _read_json(path: Path) -> dict:
         raise InputError(path, f"cannot read run output: {exc}") from None
 
 
-def _item_text(item: Provision | Election) -> str:
+def item_text(item: Provision | Election) -> str:
     if isinstance(item, Provision):
         return item.text
     lines = [item.question_text]
@@ -169,14 +170,14 @@ def _rows(kind: str, cw: dict, source: Document | None, target: Document | None,
         row = ReviewRow(
             kind=kind, source_id=m["source_id"], target_id=m["target_id"], section=_section(s),
             target_section=_section(t), provision_type=ptype, source_title=_title(s), target_title=_title(t),
-            source_text=_item_text(s) if s else "", target_text=_item_text(t) if t else "",
+            source_text=item_text(s) if s else "", target_text=item_text(t) if t else "",
             status=m["status"], confidence=m["confidence"], reasoning=m["reasoning"], alternates=m["alternates"],
             variance_type=v.get("variance_type", ""), impact=v.get("impact", ""), relation=v.get("relation", ""),
             confirmation=c.get("status", ""), differences=v.get("differences", []),
             depends_on=[f"{d['election_id']} ({d['method']})" for d in c.get("depends_on", [])],
             options=[f"{o['source_label'] or '—'} → {o['target_label'] or '—'} ({o['change']})"
                      for o in m.get("option_mapping", [])],
-            reviewed=bool(m.get("reviewed")),
+            reviewed=bool(m.get("reviewed")), matcher_target_id=m["target_id"] or "",
         )
         if kind == "aa" and s is not None and isinstance(s, Election) and elected_value(s):
             row.differences = [f"elected: {elected_value(s)}"] + row.differences

@@ -28,6 +28,7 @@ CROSSWALK_COLUMNS = (
     ("Variance Type", 14), ("Impact", 10), ("Owner", 14), ("Due Date", 12), ("Notes/Recommended Action", 40),
     ("Disposition", 14), ("Evidence Link", 26), ("Status", 11), ("Confidence", 11), ("Reasoning", 50),
     ("Source ID", 18), ("Target ID", 18), ("Target Section", 12), ("Alternates", 20), ("Confirmation", 14),
+    ("Matcher Target ID", 18),
 )
 DISPOSITIONS = ("Accept", "Accept with note", "Reject", "Needs review", "Escalate")
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
@@ -80,7 +81,7 @@ def _crosswalk_sheet(wb: Workbook, title: str, rows: list[ReviewRow], due: str) 
                   _cell_text(f"{row.target_title}\n{row.target_text}".strip()), row.variance_type, row.impact,
                   "Unassigned", due, row.recommended_action, disposition, row.evidence_link, row.status,
                   round(row.confidence, 3), row.reasoning, row.source_id, row.target_id or "", row.target_section,
-                  "; ".join(row.alternates), row.confirmation)
+                  "; ".join(row.alternates), row.confirmation, row.matcher_target_id)
         for c, value in enumerate(values, 1):
             _put(ws, r, c, value).alignment = wrap
     last = len(rows) + 1
