@@ -577,21 +577,26 @@ def plan(
 
 
 @app.command()
-def bench(name: str = typer.Argument(..., help="pipeline, quality, extraction, llm or client"),
+def bench(name: str = typer.Argument(..., help="pipeline, quality, extraction, llm, client or review"),
           profile: str = typer.Option("poc", "--profile", help="simulated API profile (pipeline: poc, which the "
                                       "baseline is calibrated on)"),
           json_out: bool = typer.Option(False, "--json", help="print the figures as JSON"),
-          shared: Optional[Path] = typer.Option(None, "--shared", help="the shared corpus (default ../shared)")) -> None:
+          shared: Optional[Path] = typer.Option(None, "--shared", help="the shared corpus (default ../shared)"),
+          gold: Optional[list[Path]] = typer.Option(None, "--gold", help="review: gold labels (once per kind)")) -> None:
     """Run a benchmark from the source checkout's bench/ (figures printed, never asserted)."""
     import subprocess
 
     script = BENCHMARKS / f"{name}.py"
-    if name not in ("pipeline", "quality", "extraction", "llm", "client") or not script.is_file():
-        raise CrosswalkError(f"no benchmark {name!r} in {BENCHMARKS} (choose pipeline, quality, extraction, llm or client; "
+    if name not in ("pipeline", "quality", "extraction", "llm", "client", "review") or not script.is_file():
+        raise CrosswalkError(f"no benchmark {name!r} in {BENCHMARKS} (choose pipeline, quality, extraction, llm, client "
+                             "or review; "
                              "benchmarks ship with the source checkout)")
     if name == "pipeline" and profile != "poc":
         raise CrosswalkError(f"the pipeline benchmark runs on the 'poc' profile only, not {profile!r}")
+    if gold and name != "review":
+        raise CrosswalkError("--gold is for the review benchmark")
     args = [sys.executable, str(script)] + (["--json"] if json_out else []) + (["--shared", str(shared)] if shared else [])
+    args += [part for path in gold or () for part in ("--gold", str(path))]
     raise typer.Exit(subprocess.run(args).returncode)
 
 
