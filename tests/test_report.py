@@ -64,12 +64,12 @@ def test_workbook_has_the_analyst_columns_and_sheets(demo_run):
     assert "setting: embedder" in run_keys
 
 
-def test_report_rebuilds_without_inputs(demo_run, tmp_path):
+def test_report_rebuilds_without_inputs(demo_run, tmp_path, session_store_path):
     (demo_run / "report.html").unlink()
-    proc = run_cli("report", demo_run)
+    proc = run_cli("report", demo_run, "--store", session_store_path)
     assert proc.returncode == 0, proc.stderr
     assert (demo_run / "report.html").stat().st_size > 10_000
-    bad = run_cli("report", tmp_path)
+    bad = run_cli("report", tmp_path, "--store", session_store_path)
     assert bad.returncode == 2 and "no run.json" in bad.stderr
 
 

@@ -66,9 +66,12 @@ class ReviewApp:
 
 
 def wait_for(driver, condition, timeout: float = 30):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(lambda d: condition(d))
+    # the page re-renders after every answer: an element found a moment ago may be gone
+    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+                         ).until(lambda d: condition(d))
 
 
 def decided(driver) -> int:
@@ -79,9 +82,12 @@ def decided(driver) -> int:
 
 def press(driver, key: str, expect_decided: int) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
 
+    idle = lambda d: not d.find_element(By.TAG_NAME, "body").get_attribute("data-busy")
+    wait_for(driver, idle)  # the previous answer's queue has loaded: keys are taken again
     ActionChains(driver).send_keys(key).perform()
-    wait_for(driver, lambda d: decided(d) == expect_decided)
+    wait_for(driver, lambda d: decided(d) == expect_decided and idle(d))
 
 
 @pytest.fixture()

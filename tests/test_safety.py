@@ -191,7 +191,7 @@ def test_a_failing_report_writer_keeps_everything_else(tmp_path, session_store_p
     assert cw("run", *BPD, "-o", out, "--store", session_store_path, "-q").returncode == 0
     (out / "report.html").unlink()
     (out / ".report.html.tmp").mkdir()  # the HTML writer cannot write there: a real OSError
-    proc = cw("report", out)
+    proc = cw("report", out, "--store", session_store_path)
     one_line_error(proc, 5, "report.html could not be written")
     assert (out / "workbook.xlsx").is_file() and (out / "bpd_crosswalk.json").is_file()
 

@@ -323,8 +323,7 @@ def report(out: Path = typer.Argument(..., help="output directory of a finished 
 
     settings = _settings(store_path=store)
     with Store.open(settings.store_path) as opened:
-        summary = run_interruptibly(lambda: apply_review(out, opened))
-    failed = json.loads((out / "run.json").read_text(encoding="utf-8")).get("failed_reports", {})
+        summary, failed = run_interruptibly(lambda: apply_review(out, opened))
     if failed:
         raise ItemsFailedError("; ".join(f"{name} could not be written ({why})" for name, why in failed.items()))
     console.print(f"rebuilt {out} ({summary.get('confirmation', {})}); workbook: {out / 'workbook.xlsx'}  "

@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..extract import load_document, save_document
 from ..models import Crosswalk, Document, Verdict
 from ..pipeline import Conversion, ConversionResult, MatchResult, instance_step, option_vectors, to_mapping
-from ..report import write_crosswalk, write_instance, write_json, write_reports
+from ..report import crosswalk_payload, write_crosswalk, write_instance, write_json, write_reports
 from ..report.outdir import OutputFolder, is_crosswalk_output
 from ..settings import Settings
 from ..store import Store
@@ -104,8 +104,10 @@ async def decided_crosswalk(run: ReviewedRun, kind: str, decisions: Decisions, s
     return run.baselines[kind].model_copy(update={"mappings": mappings})
 
 
-async def apply_review(out: Path, store: Store) -> dict:
-    """Rewrite OUT's outputs with the store's decisions applied; returns the new status summary."""
+async def apply_review(out: Path, store: Store) -> tuple[dict, dict[str, str]]:
+    """OUT's outputs with the store's decisions applied: the new status summary, and the reports that
+    could not be written (name → why). When the decisions change no mapping (none made, or all
+    already applied) only the workbook and HTML are rebuilt, in place."""
     from ..runner import run_summary  # the runner writes runs; this rewrites one (no cycle at import)
 
     run = open_run(out, store)
@@ -114,6 +116,9 @@ async def apply_review(out: Path, store: Store) -> dict:
         decisions = await asyncio.to_thread(remembered_decisions, store, kind, *run.pair(kind))
         applied += len(decisions)
         crosswalks[kind] = await decided_crosswalk(run, kind, decisions, store)
+    if all(crosswalk_payload(cw) == _read_json(run.out / f"{kind}_crosswalk.json") for kind, cw in crosswalks.items()):
+        with OutputFolder(out, [store.path], force=True):  # locked: a run writing this folder is not raced
+            return run.record.get("status_counts", {}), await asyncio.to_thread(write_reports, run.out)
     conv = Conversion(**{name: doc for name, doc in run.documents.items()})
     result = ConversionResult(results={k: MatchResult(cw, [], run.record.get("plans", {}).get(k, {}))
                                        for k, cw in crosswalks.items()}, conversion=conv)
@@ -123,12 +128,15 @@ async def apply_review(out: Path, store: Store) -> dict:
     summary = run_summary(result)
     record = {**run.record, "status_counts": summary,
               "review": {"decisions_applied": applied, "applied_at": time.time()}}
-    with OutputFolder(out, [store.path], force=False) as folder, folder.write() as tmp:
-        await asyncio.to_thread(_write, tmp, result, record, run.documents, run.out)
-    return summary
+    record.pop("failed_reports", None)
+    # force: OUT is a crosswalk output (checked above); foreign files beside ours are left as they are
+    with OutputFolder(out, [store.path], force=True) as folder, folder.write() as tmp:
+        failed = await asyncio.to_thread(_write, tmp, result, record, run.documents, run.out)
+    return summary, failed
 
 
-def _write(tmp: Path, result: ConversionResult, record: dict, documents: dict[str, Document], out: Path) -> None:
+def _write(tmp: Path, result: ConversionResult, record: dict, documents: dict[str, Document],
+           out: Path) -> dict[str, str]:
     if (out / "metrics.json").exists():  # the run's timings and costs stand: nothing was recomputed
         shutil.copyfile(out / "metrics.json", tmp / "metrics.json")
     for match in result.results.values():
@@ -142,4 +150,5 @@ def _write(tmp: Path, result: ConversionResult, record: dict, documents: dict[st
     failed = write_reports(tmp)
     if failed:
         write_json(tmp / "run.json", {**record, "failed_reports": failed})
+    return failed
 

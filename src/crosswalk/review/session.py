@@ -202,7 +202,9 @@ class ReviewSession:
     async def recompute(self) -> dict:
         """Confirmations, the proposed target AA, variances, the exception log and the reports rewritten
         in OUT from the decisions; the queue's impacts follow the new variances."""
-        summary = await apply_review(self.run.out, self.store)
+        summary, failed = await apply_review(self.run.out, self.store)
+        if failed:
+            summary = {**summary, "failed_reports": failed}
         self.context = Context.read(self.run.out)
         return summary
 

@@ -147,12 +147,13 @@ async function runSearch(query) {
 async function decide(targetId) {
   if (state.busy || !state.item) return;
   state.busy = true;
+  document.body.dataset.busy = "1";  // keys pressed meanwhile are ignored (tests wait for it to clear)
   try {
     const r = await api("/api/decide", { kind: state.kind, source_id: state.item.source_id, target_id: targetId, note: state.pendingNote });
     showProgress(r.progress);
     say(`saved: ${state.item.source_id} → ${targetId || "no counterpart"}`);
     await loadQueue(0);  // the queue re-orders: its first undecided item is next
-  } catch (e) { say(`not saved: ${e.message}`); } finally { state.busy = false; }
+  } catch (e) { say(`not saved: ${e.message}`); } finally { state.busy = false; document.body.dataset.busy = ""; }
 }
 
 async function undo() {
