@@ -131,6 +131,13 @@ class ReviewState:
 
     # -- learning ------------------------------------------------------------------------------
     def _refresh(self) -> None:
+        # decisions indexed by source position and by target, so a refresh stays linear in the items
+        # (565 BPD items × 20 candidates on the corpus, after every decision)
+        self._decided_at = {self._by_id[s].position: t for s, t in self.decisions.items()}
+        self._claimed_from: dict[str, list[int]] = {}
+        for sid, target in self.decisions.items():
+            if target is not None:
+                self._claimed_from.setdefault(target, []).append(self._by_id[sid].position)
         if self.learning:
             self._calibration = self._recalibrate()
         answers = {item.source_id: self._answer(item) for item in self.items}
@@ -172,14 +179,8 @@ class ReviewState:
     def _decided_onto(self, target_id: str, item: ReviewItem) -> tuple[bool, bool]:
         """Whether a decided source near `item` (within the neighbour window) and one far from it
         were decided onto `target_id`."""
-        near = far = False
-        for sid, decided in self.decisions.items():
-            if decided == target_id and sid != item.source_id:
-                if abs(self._by_id[sid].position - item.position) <= NEIGHBOUR_WINDOW:
-                    near = True
-                else:
-                    far = True
-        return near, far
+        steps = [abs(pos - item.position) for pos in self._claimed_from.get(target_id, ()) if pos != item.position]
+        return any(s <= NEIGHBOUR_WINDOW for s in steps), any(s > NEIGHBOUR_WINDOW for s in steps)
 
     def _neighbour_support(self, item: ReviewItem, target_id: str) -> float:
         """1 when a decided neighbour's target is this candidate, less the further it lies from it."""
@@ -187,9 +188,9 @@ class ReviewState:
         if where is None:
             return 0.0
         best = 0.0
-        for sid, decided in self.decisions.items():
-            step = abs(item.position - self._by_id[sid].position)
-            if decided is None or step == 0 or step > NEIGHBOUR_WINDOW or decided not in self.target_positions:
+        for step in range(-NEIGHBOUR_WINDOW, NEIGHBOUR_WINDOW + 1):
+            decided = self._decided_at.get(item.position + step)
+            if step == 0 or decided is None or decided not in self.target_positions:
                 continue
             distance = abs(where - self.target_positions[decided])
             if distance <= TARGET_SLACK:
