@@ -86,13 +86,13 @@ def item_text(item: Provision | Election) -> str:
     return "\n".join(lines)
 
 
-def _section(item: Provision | Election | None) -> str:
+def item_section(item: Provision | Election | None) -> str:
     if item is None:
         return ""
     return item.section_number if isinstance(item, Provision) else item.question_number
 
 
-def _title(item: Provision | Election | None) -> str:
+def item_title(item: Provision | Election | None) -> str:
     if item is None:
         return ""
     return item.title if isinstance(item, Provision) else item.question_text
@@ -168,8 +168,8 @@ def _rows(kind: str, cw: dict, source: Document | None, target: Document | None,
         else:
             ptype = s.kind if s else ""
         row = ReviewRow(
-            kind=kind, source_id=m["source_id"], target_id=m["target_id"], section=_section(s),
-            target_section=_section(t), provision_type=ptype, source_title=_title(s), target_title=_title(t),
+            kind=kind, source_id=m["source_id"], target_id=m["target_id"], section=item_section(s),
+            target_section=item_section(t), provision_type=ptype, source_title=item_title(s), target_title=item_title(t),
             source_text=item_text(s) if s else "", target_text=item_text(t) if t else "",
             status=m["status"], confidence=m["confidence"], reasoning=m["reasoning"], alternates=m["alternates"],
             variance_type=v.get("variance_type", ""), impact=v.get("impact", ""), relation=v.get("relation", ""),

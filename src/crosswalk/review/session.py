@@ -20,8 +20,9 @@ from ..metrics import RunMetrics
 from ..models import Document, Election, Provision
 from ..pipeline import candidate_sets_for, decision_rule
 from ..report.html import word_diff
-from ..report.review import item_text
+from ..report.review import item_section as _section, item_text, item_title as _title
 from ..store import Store
+from ..text import csv_cell
 from ..verify.features import FEATURES, CandidateSet
 from ..verify.local import load_model
 from ..verify.options import map_options
@@ -191,7 +192,7 @@ class ReviewSession:
         for kind, state in self.states.items():
             for sid, tid in state.decisions.items():
                 note = self.notes.get((kind, sid), "")
-                writer.writerow([sid, tid or "none", _csv_safe(note)])  # ids are read back as they are
+                writer.writerow([sid, tid or "none", csv_cell(note)])  # ids are read back as they are
         return buffer.getvalue()
 
     def progress(self) -> dict:
@@ -235,17 +236,3 @@ def _find(doc: Document, item_id: str) -> Provision | Election:
         if item.id == item_id:
             return item
     raise InputError(doc.source_path or doc.id, "no such item", item=item_id)
-
-
-def _title(item) -> str:
-    return item.title if isinstance(item, Provision) else item.question_text
-
-
-def _section(item) -> str:
-    return item.section_number if isinstance(item, Provision) else item.question_number
-
-
-def _csv_safe(value: str) -> str:
-    from ..text import csv_cell
-
-    return csv_cell(value)
