@@ -7,6 +7,7 @@ record, a non-zero exit code, no traceback.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import signal
@@ -416,6 +417,74 @@ def batch(manifest: Path = typer.Argument(..., help="TOML manifest: [settings] a
 
 
 @app.command()
+def fleet(manifest: Path = typer.Argument(..., help="TOML manifest: [fleet] vendor pair and plans, optional [settings]"),
+          out: Path = typer.Option(..., "-o", "--out", help="folder for OUT/<plan>/ and the fleet summary"),
+          workers: Optional[int] = typer.Option(None, "--workers", help="run plans on a local Dask cluster of N "
+                                                "worker processes (needs the dask extra)"),
+          scheduler: Optional[str] = typer.Option(None, "--scheduler", help="run plans on an existing Dask cluster "
+                                                  "(tcp://HOST:PORT)"),
+          vision: Optional[bool] = typer.Option(None, "--vision/--no-vision", help="scanned plan pages go to the "
+                                                "vision model (default: the manifest's, else OCR)"),
+          store: Optional[Path] = typer.Option(None, "--store", help="SQLite store"),
+          force: bool = typer.Option(False, "--force", help="write into an OUT holding other files (never touched)"),
+          quiet: bool = typer.Option(False, "--quiet", "-q")) -> None:
+    """Many plans between the same two vendors: the shared crosswalks once, then each plan's filled AA.
+
+    A rerun skips plans already finished with the same inputs. Exit 5 when any plan failed
+    (OUT/fleet_summary.csv says why); the others are written."""
+    from .fleet import read_fleet_manifest, run_fleet
+    from .fleet.summary import counts
+
+    spec = read_fleet_manifest(manifest)
+    if vision is not None:
+        spec = dataclasses.replace(spec, vision=vision)
+    if workers is not None and scheduler is not None:
+        raise ConfigError("give --workers or --scheduler, not both")
+    settings = batch_settings(spec.settings, {"store_path": store})
+    progress = FleetProgress(len(spec.plans), quiet)
+    result = run_interruptibly(lambda: run_fleet(spec, settings, out, workers=workers, scheduler=scheduler,
+                                                 force=force, on_progress=progress))
+    c = counts(result.rows)
+    console.print(f"fleet: {c['finished']} plans done, {c['skipped']} finished earlier, {c['failed']} failed; "
+                  f"shared work {result.shared_s:.1f} s, plans {result.plans_s:.1f} s, API ${result.cost_usd:.2f}")
+    console.print(f"fleet summary: {out / 'fleet_summary.csv'} and {out / 'fleet.html'}")
+    if result.failed:
+        raise ItemsFailedError(f"{len(result.failed)} of {c['plans']} plans failed: "
+                               + "; ".join(f"{r['plan']}: {r['reason']}" for r in result.failed[:3])
+                               + (" …" if len(result.failed) > 3 else ""))
+
+
+class FleetProgress:
+    """Plans done, failed, rate and ETA, one line per plan on stderr (`--quiet`: none)."""
+
+    def __init__(self, total: int, quiet: bool):
+        self.total, self.quiet = total, quiet
+        self.done = self.failed = self.skipped = 0
+        self.started = time.perf_counter()
+
+    def __call__(self, event: dict) -> None:
+        if event["event"] == "shared" and not self.quiet:
+            print(f"fleet: shared work ready in {event['seconds']:.1f} s", file=sys.stderr, flush=True)
+        if event["event"] == "start":
+            self.started = time.perf_counter()
+        if event["event"] != "plan":
+            return
+        status = event["status"]
+        self.done += status == "finished"
+        self.failed += status == "failed"
+        self.skipped += status == "skipped"
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.started
+        rate = self.done / elapsed if elapsed > 0 and self.done else 0.0
+        left = self.total - self.done - self.failed - self.skipped
+        eta = f"ETA {left / rate:.0f} s" if rate else "ETA -"
+        note = f" ({event['plan']}: {event['error']})" if status == "failed" else ""
+        print(f"fleet: {self.done + self.skipped}/{self.total} done, {self.failed} failed, "
+              f"{rate * 3600:.0f} plans/h, {eta}{note}", file=sys.stderr, flush=True)
+
+
+@app.command()
 def extract(file: Path = typer.Argument(..., help="a PDF (or any importable file)"),
             out: Path = typer.Option(..., "-o", "--out", help="where to write crosswalk's JSON"),
             password: Optional[str] = typer.Option(None, "--password", help="user password, if the PDF needs one"),
@@ -576,19 +645,20 @@ def plan(
 
 
 @app.command()
-def bench(name: str = typer.Argument(..., help="pipeline, quality, extraction, llm, client or review"),
+def bench(name: str = typer.Argument(..., help="pipeline, quality, extraction, llm, client, review or fleet"),
           profile: str = typer.Option("poc", "--profile", help="simulated API profile (pipeline: poc, which the "
                                       "baseline is calibrated on)"),
           json_out: bool = typer.Option(False, "--json", help="print the figures as JSON"),
           shared: Optional[Path] = typer.Option(None, "--shared", help="the shared corpus (default ../shared)"),
-          gold: Optional[list[Path]] = typer.Option(None, "--gold", help="review: gold labels (once per kind)")) -> None:
+          gold: Optional[list[Path]] = typer.Option(None, "--gold", help="review: gold labels (once per kind)"),
+          plans: Optional[int] = typer.Option(None, "--plans", help="fleet: how many plans to generate")) -> None:
     """Run a benchmark from the source checkout's bench/ (figures printed, never asserted)."""
     import subprocess
 
     script = BENCHMARKS / f"{name}.py"
-    if name not in ("pipeline", "quality", "extraction", "llm", "client", "review") or not script.is_file():
-        raise CrosswalkError(f"no benchmark {name!r} in {BENCHMARKS} (choose pipeline, quality, extraction, llm, client "
-                             "or review; "
+    if name not in ("pipeline", "quality", "extraction", "llm", "client", "review", "fleet") or not script.is_file():
+        raise CrosswalkError(f"no benchmark {name!r} in {BENCHMARKS} (choose pipeline, quality, extraction, llm, client, "
+                             "review or fleet; "
                              "benchmarks ship with the source checkout)")
     if name == "pipeline" and profile != "poc":
         raise CrosswalkError(f"the pipeline benchmark runs on the 'poc' profile only, not {profile!r}")
@@ -596,6 +666,10 @@ def bench(name: str = typer.Argument(..., help="pipeline, quality, extraction, l
         raise CrosswalkError("--gold is for the review benchmark")
     args = [sys.executable, str(script)] + (["--json"] if json_out else []) + (["--shared", str(shared)] if shared else [])
     args += [part for path in gold or () for part in ("--gold", str(path))]
+    if plans is not None:
+        if name != "fleet":
+            raise CrosswalkError("--plans is for the fleet benchmark")
+        args += ["--plans", str(plans)]
     raise typer.Exit(subprocess.run(args).returncode)
 
 

@@ -83,7 +83,7 @@ def _start_reading(given: dict[str, Path], password: str | None, store: Store | 
     return Conversion(**{name: asyncio.ensure_future(read(name, path)) for name, path in given.items()})
 
 
-def _input_record(doc: Document | None, digest: str | None) -> dict | None:
+def input_record(doc: Document | None, digest: str | None) -> dict | None:
     if doc is None:
         return None
     return {"id": doc.id, "role": doc.role, "vendor": doc.vendor, "path": doc.source_path, "sha256": digest,
@@ -138,7 +138,7 @@ async def _convert_into(folder: OutputFolder, given: dict[str, Path], decisions,
         conv = _start_reading(given, password, store, reading)
         result = await run_conversion(conv, settings, store, client, on_stage=progress, decisions=decisions)
         conv = result.conversion
-        inputs = {name: _input_record(getattr(conv, name), digests[name]) for name in DOCUMENT_ROLES}
+        inputs = {name: input_record(getattr(conv, name), digests[name]) for name in DOCUMENT_ROLES}
         if decisions is not None:
             inputs["decisions"] = {"path": str(decisions.path), "sha256": digests["decisions"], "items": len(decisions)}
         summary = run_summary(result)
@@ -180,10 +180,10 @@ def run_summary(result: ConversionResult) -> dict:
 
 def _write_outputs_into(folder: OutputFolder, *args) -> dict[str, str]:
     with folder.write() as tmp:
-        return _write_outputs(tmp, *args)
+        return write_outputs(tmp, *args)
 
 
-def _write_outputs(tmp: Path, conv: Conversion, settings: Settings, result: ConversionResult, run_id: str,
+def write_outputs(tmp: Path, conv: Conversion, settings: Settings, result: ConversionResult, run_id: str,
                    inputs: dict, started: float, summary: dict) -> dict[str, str]:
     for match in result.results.values():
         write_crosswalk(tmp, match.crosswalk)

@@ -38,7 +38,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-7"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-8"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -303,7 +303,12 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
 
 # ---------------------------------------------------------------- AA
 
+# A value typed after the printed blank ("is ____ __6%__"): one blank holding the value.
+TYPED_AFTER_BLANK = re.compile(r"_{2,}\s+(?=_{2,}[^_\s])")
+
+
 def _fill_ins(text: str) -> tuple[str, tuple[FillIn, ...]]:
+    text = TYPED_AFTER_BLANK.sub("", text)
     fills = []
     for m in BLANK.finditer(text):
         label = re.findall(r"([A-Za-z][A-Za-z ]{0,30}):?\s*$", text[: m.start()])

@@ -142,29 +142,46 @@ async def read_page_with_fallback(client: LLMClient, models: list[str], store: S
 async def read_pdf_with_vision(path: Path, client: LLMClient, models: list[str], store: Store | None = None,
                                password: str | None = None, role: str | None = None) -> Document:
     """A PDF whose pages without a text layer are read by the vision model (the others from their text)."""
-    from .pdf import document_from_text, looks_like_aa, read_text, unread_pages
+    role, pages = scanned_pages(path, password, role)
+    results = await asyncio.gather(*(read_page_with_fallback(client, models, store, p, role) for p in pages))
+    return document_with_vision(path, password, role, {p.page: r for p, r in zip(pages, results)}, models[0])
+
+
+def scanned_pages(path: Path, password: str | None = None, role: str | None = None) -> tuple[str, list[PageImage]]:
+    """(the document's role, images of its pages without a text layer): what the vision model must read.
+
+    Split from `document_with_vision` so that a fleet's workers render pages while the driver,
+    which owns the rate-limit budget, makes the calls."""
+    from .pdf import looks_like_aa, read_text
 
     text = read_text(path, password, ocr=False)
     missing = [n for n, how in enumerate(text.page_paths, 1) if how != "text"]
     role = role or ("aa" if looks_like_aa(text) else "bpd")
-    pages = render_pages(path, password, missing)
-    results = await asyncio.gather(*(read_page_with_fallback(client, models, store, p, role) for p in pages))
+    return role, render_pages(path, password, missing)
+
+
+def document_with_vision(path: Path, password: str | None, role: str,
+                         read: dict[int, tuple[list[dict], str]], model: str) -> Document:
+    """The document from its text layer plus the vision replies `read` (page -> (records, how it was read))."""
+    from .pdf import document_from_text, read_text, unread_pages
+
+    text = read_text(path, password, ocr=False)
     paths = list(text.page_paths)
-    for page, (_, how) in zip(pages, results):
-        paths[page.page - 1] = how
+    for number, (_, how) in read.items():
+        paths[number - 1] = how
     text.page_paths = paths
     parts = []
-    if len(missing) < len(text.pages):
+    if len(read) < len(text.pages):
         try:
             parts.append(document_from_text(text, role))
         except InputError:
             pass  # the text pages held nothing to parse; the vision pages may
-    for page, (records, _) in zip(pages, results):
+    for number, (records, _) in sorted(read.items()):
         if records:
             for r in records:
-                r.setdefault("pdf_page", page.page)
-                r.setdefault("provenance", {"page": page.page})
-            parts.append(assemble_document(path.stem, role, [records], model=models[0]))
+                r.setdefault("pdf_page", number)
+                r.setdefault("provenance", {"page": number})
+            parts.append(assemble_document(path.stem, role, [records], model=model))
     if not parts:
         raise InputError(path, "nothing could be read: " + ("; ".join(unread_pages(paths)) or "no records on any page"))
     return merge_by_page(path, role, parts, paths)

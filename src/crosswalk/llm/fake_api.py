@@ -20,6 +20,7 @@ latency profiles, and it brings in fastapi and uvicorn; this server is ~300 line
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import math
@@ -329,12 +330,17 @@ class FakeAPI:
         return right
 
     def _vision_reply(self, body: dict) -> str:
-        """The fixture registered for this page image (keyed by its base64 payload), else no records.
+        """The fixture registered for this page image (by its base64 payload or its sha256), else no records.
 
         A fixture {"by_model": {model: reply}} answers per model (a weak model's broken reply, a
         stronger one's good reply); a reply that is a string is sent as it is (malformed output)."""
         match = DATA_URL.search(json.dumps(body.get("messages", [])))
-        fixture = self.vision_fixtures.get(match.group(1)) if match else None
+        fixture = None
+        if match:  # keyed by the base64 payload, or by "sha256:" + the image's digest (smaller fixture files)
+            fixture = self.vision_fixtures.get(match.group(1))
+            if fixture is None:
+                digest = hashlib.sha256(base64.b64decode(match.group(1))).hexdigest()
+                fixture = self.vision_fixtures.get(f"sha256:{digest}")
         if isinstance(fixture, dict) and "by_model" in fixture:
             fixture = fixture["by_model"].get(body.get("model"), {"records": []})
         if isinstance(fixture, str):

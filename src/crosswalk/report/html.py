@@ -8,6 +8,7 @@ built here; the small script only filters rows and opens details.
 from __future__ import annotations
 
 import difflib
+import functools
 import html
 import re
 from pathlib import Path
@@ -33,6 +34,11 @@ def word_diff(source: str, target: str) -> tuple[list[tuple[str, str]], list[tup
         left += [("same", note), ("same", "".join(a[MAX_DIFF_TOKENS:]))]
         right += [("same", note), ("same", "".join(b[MAX_DIFF_TOKENS:]))]
     return left, right
+
+
+# A fleet writes one report per plan over the same crosswalk pairs: remembering the diffs took the
+# corpus report from 2.15 s to 0.10 s from the second plan on (726 pairs). Bounded: the 4,096 most recent.
+_remembered_diff = functools.lru_cache(maxsize=4096)(word_diff)
 
 
 def _diff_tokens(a: list[str], b: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -97,7 +103,7 @@ def bars_svg(items: list[tuple[str, float]], unit: str, width: int = 760) -> str
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("crosswalk.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"], default=True))
-    env.globals["word_diff"] = word_diff
+    env.globals["word_diff"] = _remembered_diff
     return env
 
 

@@ -41,7 +41,7 @@ def _cell_text(value: str) -> str:
     return value if len(value) <= MAX_CELL else value[:MAX_CELL] + " …"
 
 
-def _put(ws: Worksheet, row: int, column: int, value: object):
+def put_cell(ws: Worksheet, row: int, column: int, value: object):
     """Write one cell. Document text is data: a string is always stored as a string (openpyxl would
     store "=HYPERLINK(…)" as a live formula) and loses the characters Excel cannot hold."""
     cell = ws.cell(row=row, column=column)
@@ -83,7 +83,7 @@ def _crosswalk_sheet(wb: Workbook, title: str, rows: list[ReviewRow], due: str) 
                   round(row.confidence, 3), row.reasoning, row.source_id, row.target_id or "", row.target_section,
                   "; ".join(row.alternates), row.confirmation, row.matcher_target_id)
         for c, value in enumerate(values, 1):
-            _put(ws, r, c, value).alignment = wrap
+            put_cell(ws, r, c, value).alignment = wrap
     last = len(rows) + 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(CROSSWALK_COLUMNS))}{last}"
     validation = DataValidation(type="list", formula1='"' + ",".join(DISPOSITIONS) + '"', allow_blank=True)
@@ -103,7 +103,7 @@ def _table_sheet(wb: Workbook, title: str, rows: list[dict], columns: list[str],
             value = row.get(name)
             if isinstance(value, (list, dict)):
                 value = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else "; ".join(map(str, value))
-            _put(ws, r, c, str(value) if value is not None else "").alignment = Alignment(wrap_text=True, vertical="top")
+            put_cell(ws, r, c, str(value) if value is not None else "").alignment = Alignment(wrap_text=True, vertical="top")
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
 
 
@@ -126,8 +126,8 @@ def _summary_sheet(wb: Workbook, data: ReviewData) -> None:
     lines.append(("API cost (USD)", data.metrics.get("cost_usd", 0.0)))
     lines.append(("Wall time (s)", data.metrics.get("wall_s", 0.0)))
     for r, (name, value) in enumerate(lines, 2):
-        _put(ws, r, 1, name)
-        _put(ws, r, 2, value)
+        put_cell(ws, r, 1, name)
+        put_cell(ws, r, 2, value)
 
 
 def _run_sheet(wb: Workbook, data: ReviewData) -> None:
@@ -144,8 +144,8 @@ def _run_sheet(wb: Workbook, data: ReviewData) -> None:
                       f"{stage['duration_s']:.2f} s, {stage['items']} items, {stage['api_calls']} calls, "
                       f"{stage['tokens']} tokens, ${stage['cost_usd']:.4f}, cache hits {stage['cache_hits']}"))
     for r, (k, v) in enumerate(pairs, 2):
-        _put(ws, r, 1, k)
-        _put(ws, r, 2, str(v))
+        put_cell(ws, r, 1, k)
+        put_cell(ws, r, 2, str(v))
 
 
 def write_workbook(data: ReviewData, path: Path) -> None:
