@@ -506,3 +506,18 @@ def test_the_llm_is_shown_few_candidates_for_a_clear_winner_and_many_for_a_flat_
     long = [{"id": f"t{n}", "title": "", "text": "word " * 400} for n in range(12)]
     size = lambda k: len(build_verification_messages("bpd", {"id": "s", "text": "x"}, long[:k])[1]["content"])
     assert size(12) <= size(4) * 1.5 and candidate_chars(12) < candidate_chars(4)
+
+
+def test_an_image_is_estimated_by_its_tiles_not_its_base64_length():
+    """A 150-dpi page image is ~150 KB of base64; estimated at its base64 length (~50,000 tokens) the
+    limiter held a fleet's vision calls back a whole minute. Images count at most 1,445 tokens each."""
+    import base64
+
+    from crosswalk.llm.limiter import IMAGE_TOKENS_MAX, estimate_prompt_tokens
+
+    image = base64.b64encode(bytes(range(256)) * 600).decode()
+    messages = [{"role": "user", "content": [{"type": "text", "text": "Page 1 of an Adoption Agreement."},
+                                             {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{image}"}}]}]
+    estimate = estimate_prompt_tokens(messages)
+    assert IMAGE_TOKENS_MAX < estimate < IMAGE_TOKENS_MAX + 100
+    assert estimate_prompt_tokens([{"role": "user", "content": "x" * 4000}]) >= 1000

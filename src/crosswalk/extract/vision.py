@@ -178,7 +178,8 @@ def document_with_vision(path: Path, password: str | None, role: str,
             pass  # the text pages held nothing to parse; the vision pages may
     for number, (records, _) in sorted(read.items()):
         if records:
-            for r in records:
+            for k, r in enumerate(records):
+                r.setdefault("id", f"page{number}-{k}")  # a model need not number records: merge_by_page renumbers
                 r.setdefault("pdf_page", number)
                 r.setdefault("provenance", {"page": number})
             parts.append(assemble_document(path.stem, role, [records], model=model))

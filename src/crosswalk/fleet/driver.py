@@ -51,6 +51,8 @@ class FleetResult:
     cost_usd: float = 0.0        # the whole fleet's API cost (shared work included)
     api_calls: int = 0
     tokens: int = 0
+    shared_api_calls: int = 0
+    shared_tokens: int = 0
     vision_pages: int = 0
     vision_longest_s: float = 0.0
     workers: int = 1
@@ -183,6 +185,12 @@ class FleetRun:
         self.on_progress({"event": "plan", "plan": plan.name, "status": outcome.status, "error": outcome.error})
 
 
+def _usage(client) -> tuple[int, int, float]:
+    """(calls, tokens, USD) the client has spent so far, over every operation."""
+    usage = list(client.usage.values()) if client is not None else []
+    return sum(u.calls for u in usage), sum(u.tokens for u in usage), sum(u.cost_usd for u in usage)
+
+
 async def run_fleet(manifest: FleetManifest, settings: Settings, out: Path, *, workers: int | None = None,
                     scheduler: str | None = None, force: bool = False,
                     on_progress: Callable[[dict], None] | None = None) -> FleetResult:
@@ -206,6 +214,7 @@ async def _run_locked(manifest, settings, out, workers, scheduler, on_progress) 
             t0 = time.perf_counter()
             shared, shared_cost = await shared_work(manifest, settings, store, client)
             shared_s = time.perf_counter() - t0
+            shared_usage = _usage(client)
             (on_progress or (lambda e: None))({"event": "shared", "seconds": shared_s, "cost_usd": shared_cost})
             executor = await make_executor(workers, scheduler)
             fleet = FleetRun(manifest, settings, out, store, client, executor, on_progress)
@@ -217,11 +226,9 @@ async def _run_locked(manifest, settings, out, workers, scheduler, on_progress) 
                 await asyncio.to_thread(write_summary, out, fleet.result.rows)
         result = fleet.result
         result.shared_s, result.shared_cost_usd = shared_s, shared_cost
+        result.shared_api_calls, result.shared_tokens, _ = shared_usage
+        result.api_calls, result.tokens, result.cost_usd = _usage(client)
         if client is not None:
-            usage = list(client.usage.values())
-            result.cost_usd = sum(u.cost_usd for u in usage)
-            result.api_calls = sum(u.calls for u in usage)
-            result.tokens = sum(u.tokens for u in usage)
             vision = client.usage.get("vision")
             result.vision_longest_s = vision.max_latency_s if vision else 0.0
         return result

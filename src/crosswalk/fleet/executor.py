@@ -79,8 +79,11 @@ class DaskWorkers:
         future = self.client.submit(fn, *args, pure=False)
         try:
             return await future
-        except asyncio.CancelledError:
-            future.cancel()
+        except asyncio.CancelledError:  # interrupted: an external cluster must not go on with it
+            try:
+                await future.cancel()
+            except Exception:
+                pass
             raise
 
     async def close(self) -> None:

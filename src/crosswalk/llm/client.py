@@ -25,7 +25,7 @@ import httpx
 
 from ..errors import (AuthenticationError, ContextTooLongError, ModelNotFoundError, ProviderError,
                       ProviderUnavailableError, ProviderUnreachableError)
-from .limiter import ModelLimiter, estimate_tokens
+from .limiter import ModelLimiter, estimate_prompt_tokens, estimate_tokens
 
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 # A connection that is not even accepted within this many seconds is retried, whatever the total
@@ -163,7 +163,7 @@ class LLMClient:
         payload: dict[str, Any] = {"model": model, "messages": messages, "max_tokens": max_tokens, "temperature": 0}
         if response_format is not None:
             payload["response_format"] = response_format
-        estimated = estimate_tokens(json.dumps(messages)) + max_tokens
+        estimated = estimate_prompt_tokens(messages) + max_tokens
         data = await self._post("chat/completions", model, payload, estimated, operation, reserved_output=max_tokens)
         choice = data["choices"][0]
         usage = data.get("usage") or {}

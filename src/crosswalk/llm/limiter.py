@@ -19,6 +19,7 @@ import asyncio
 import contextvars
 import heapq
 import itertools
+import json
 import re
 import time
 from collections import deque
@@ -241,3 +242,18 @@ def parse_duration(text: str) -> float | None:
 def estimate_tokens(text: str) -> int:
     """A provider-neutral estimate: about four characters per token."""
     return max(1, len(text) // 4)
+
+
+# An image is billed by its tiles, not its base64 length. OpenAI's high-detail rule (fit in 2048,
+# shortest side 768, 512-pixel tiles, 85 + 170 per tile) gives at most 8 tiles: 1,445 tokens. A
+# 150-dpi letter page is 765. Counting the base64 instead (~50,000 tokens a page) made the limiter
+# hold a fleet's vision calls back a whole minute for TPM it was never going to use.
+IMAGE_TOKENS_MAX = 1445
+DATA_URL = re.compile(r"data:image/[A-Za-z0-9.+-]+;base64,[A-Za-z0-9+/=]+")
+
+
+def estimate_prompt_tokens(messages: list[dict]) -> int:
+    """Text at four characters a token, each image at its most (the reply's usage corrects it)."""
+    text = json.dumps(messages)
+    images = len(DATA_URL.findall(text))
+    return estimate_tokens(DATA_URL.sub("", text)) + images * IMAGE_TOKENS_MAX
