@@ -18,7 +18,8 @@ vendor pair (Relius -> Ascensus) five ways, every figure measured in this run:
 6. the scanned plans with `vision = true` on the simulator in real time (time scale 1: the
    vision model's ~53 s replies, 5,000 RPM and 2,000,000 TPM), two workers: the fleet's wall
    time against the rate-limit bound for its pages (the window bound with the mean reply, and
-   with the longest reply this run drew, as in bench/client.py).
+   with the longest reply this run drew, as in bench/client.py), and the 429s it drew;
+7. one scanned plan on the embedded default (Tesseract OCR, no API), in this process.
 Figures are printed, never asserted.
 """
 
@@ -135,6 +136,8 @@ def run(args, corpus: Path, work: Path) -> int:
         plans_per_hour_2_workers=round(len(text_plans) / two.plans_s * 3600),
         speedup_2_workers=round(one.plans_s / two.plans_s, 2),
         marginal_plan_cost_usd_embedded=round(one.cost_usd, 4),
+        plan_output_mb=round(sum(f.stat().st_size for f in (work / "out-1").rglob("*") if f.is_file())
+                             / len(text_plans) / 1e6, 2),
     )
     log(f"2-3. {len(text_plans)} text plans: 1 worker {one.plans_s:.1f} s, 2 workers {two.plans_s:.1f} s "
         f"(x{figures['speedup_2_workers']}); per plan median {figures['plan_work_median_s']} s")
@@ -173,7 +176,8 @@ def run(args, corpus: Path, work: Path) -> int:
                     window_bound_s(pages_tokens, VISION.tpm, VISION.latency_mean_s))
         longest = max(window_bound_s(vision.vision_pages, VISION.rpm, vision.vision_longest_s),
                       window_bound_s(pages_tokens, VISION.tpm, vision.vision_longest_s))
-        figures.update(scanned_pages=vision.vision_pages, scanned_wall_s=round(vision.plans_s, 1),
+        figures.update(scanned_pages=vision.vision_pages, scanned_rate_limited=vision.rate_limited,
+                       scanned_wall_s=round(vision.plans_s, 1),
                        scanned_bound_mean_s=round(bound, 1), scanned_bound_longest_s=round(longest, 1),
                        scanned_wall_over_bound=round(vision.plans_s / longest, 3),
                        scanned_wall_over_mean_bound=round(vision.plans_s / bound, 3),
@@ -181,6 +185,10 @@ def run(args, corpus: Path, work: Path) -> int:
                        vision_cost_per_scanned_plan_usd=round(vision.cost_usd / len(scanned), 4))
         log(f"6. {len(scanned)} scanned plans, {vision.vision_pages} pages: {vision.plans_s:.1f} s, bound "
             f"{bound:.1f} s (mean reply) / {longest:.1f} s (longest reply)")
+        ocr = fleet(manifest(corpus, blank, scanned[:1], work), base, work / "out-ocr")
+        failed += ocr.failed
+        figures["ocr_plan_s"] = round(ocr.plans_s, 1)
+        log(f"7. one scanned plan on the embedded default (Tesseract OCR, no API): {ocr.plans_s:.1f} s")
     figures["failed"] = len(failed)
     figures["failures"] = [f"{r['plan']}: {r['reason']}" for r in failed][:5]
     if args.json:

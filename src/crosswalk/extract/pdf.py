@@ -303,8 +303,9 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
 
 # ---------------------------------------------------------------- AA
 
-# A value typed after the printed blank ("is ____ __6%__"): one blank holding the value.
-TYPED_AFTER_BLANK = re.compile(r"_{2,}\s+(?=_{2,}[^_\s])")
+# A value typed after the printed blank ("is ____ __6%__"): one blank holding the value. Two valued
+# blanks side by side ("__100__ __4__") stay two.
+TYPED_AFTER_BLANK = re.compile(r"(?<!\S)_{2,}\s+(?=_{2,}[^_\s])")  # an empty blank, then a valued one
 
 
 def _fill_ins(text: str) -> tuple[str, tuple[FillIn, ...]]:

@@ -53,6 +53,7 @@ class FleetResult:
     tokens: int = 0
     shared_api_calls: int = 0
     shared_tokens: int = 0
+    rate_limited: int = 0        # 429s the provider answered (the limiter's job is to keep this at 0)
     vision_pages: int = 0
     vision_longest_s: float = 0.0
     workers: int = 1
@@ -229,6 +230,7 @@ async def _run_locked(manifest, settings, out, workers, scheduler, on_progress) 
         result.shared_api_calls, result.shared_tokens, _ = shared_usage
         result.api_calls, result.tokens, result.cost_usd = _usage(client)
         if client is not None:
+            result.rate_limited = sum(u.rate_limited for u in client.usage.values())
             vision = client.usage.get("vision")
             result.vision_longest_s = vision.max_latency_s if vision else 0.0
         return result
