@@ -121,6 +121,9 @@ class FleetRun:
         self.on_progress = on_progress or (lambda event: None)
         self.result = FleetResult(workers=executor.slots)
         self.slots = asyncio.Semaphore(max(2 * executor.slots, 1))  # one queued behind each running plan
+        # plans held in memory at once (file, page images, replies): enough for the vision model's whole
+        # minute of pages (64 plans of 24 pages = 1,536 pages; a mid-tier TPM admits 384 a minute)
+        self.admitted = asyncio.Semaphore(max(4 * executor.slots, 64))
 
     async def run(self, shared: SharedWork) -> None:
         handle = await self.executor.share(shared)
@@ -138,7 +141,15 @@ class FleetRun:
         self.result.plans_s = time.perf_counter() - t0
 
     async def one(self, handle, shared_key: str, plan: Plan) -> None:
-        data = await asyncio.to_thread(plan.path.read_bytes)
+        async with self.admitted:
+            await self._one(handle, shared_key, plan)
+
+    async def _one(self, handle, shared_key: str, plan: Plan) -> None:
+        try:
+            data = await asyncio.to_thread(plan.path.read_bytes)
+        except OSError as exc:  # removed or unreadable since the manifest was read
+            self._record(plan, PlanOutcome(plan.name, "failed", f"{plan.path}: cannot read: {exc.strerror or exc}"))
+            return
         run_id = plan_run_id(shared_key, hashlib.sha256(data).hexdigest())
         folder = self.out / plan.name
         earlier = finished_before(folder, run_id)
@@ -147,8 +158,6 @@ class FleetRun:
             return
         try:
             vision = await self._vision(plan, data) if self.manifest.vision else None
-        except OutputError:
-            raise
         except Exception as exc:  # e.g. the provider refused every page: this plan fails, the others go on
             self._record(plan, PlanOutcome(plan.name, "failed", f"vision: {exc}"))
             return

@@ -9,6 +9,8 @@ vendor pair's documents and both crosswalks) arrives once per worker as `SharedW
 from __future__ import annotations
 
 import difflib
+import hashlib
+import os
 import re
 import tempfile
 import time
@@ -161,8 +163,6 @@ def scan_plan(file_name: str, data: bytes) -> list:
 def run_plan(shared: SharedWork, name: str, origin: str, data: bytes,
              vision: dict[int, tuple[list[dict], str]] | None = None, run_id: str = "") -> PlanOutcome:
     """One plan, start to finish; any failure becomes a failed outcome with its reason (never raised)."""
-    import os
-
     t0, worker = time.perf_counter(), f"pid {os.getpid()}"
     with tempfile.TemporaryDirectory(prefix="crosswalk-plan-") as tmp:
         path = Path(tmp) / Path(origin).name
@@ -196,8 +196,6 @@ def _plan_files(shared: SharedWork, path: Path, origin: str, vision, run_id: str
     answered = sum(_answered(e) for e in plan.elections)
     summary["fleet"] = {"answered": answered, "unlinked_answers": unlinked, "page_paths": list(plan.page_paths),
                         "shared_work": shared.key}
-    import hashlib
-
     inputs = {**shared.inputs, "plan": {"id": plan.id, "role": "aa", "vendor": plan.vendor, "path": origin,
                                         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                                         "items": len(plan.elections)}}
