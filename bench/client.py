@@ -25,7 +25,7 @@ import time
 
 from common import parse_args  # noqa: E402  (sets up the path and offline mode)
 
-from crosswalk.llm.fake_api import PROFILES, FakeAPIProcess  # noqa: E402
+from crosswalk.testing.fake_api import PROFILES, FakeAPIProcess  # noqa: E402
 from crosswalk.llm.provider import make_client  # noqa: E402
 from crosswalk.settings import load_settings  # noqa: E402
 

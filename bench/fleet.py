@@ -43,7 +43,7 @@ from crosswalk.examples.make_plans import blank_template, make_plans, vision_fix
 from crosswalk.extract import load_document  # noqa: E402
 from crosswalk.fleet import run_fleet  # noqa: E402
 from crosswalk.fleet.manifest import FleetManifest, list_plans  # noqa: E402
-from crosswalk.llm.fake_api import PROFILES, FakeAPIProcess  # noqa: E402
+from crosswalk.testing.fake_api import PROFILES, FakeAPIProcess  # noqa: E402
 from crosswalk.settings import load_settings  # noqa: E402
 
 VISION = PROFILES["poc"].models["gpt-5-nano"]

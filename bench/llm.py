@@ -31,7 +31,7 @@ from common import ROOT, parse_args, window_bound_min  # noqa: E402  (sets up th
 from crosswalk.embed import make_embedder  # noqa: E402
 from crosswalk.evaluate import load_gold, score  # noqa: E402
 from crosswalk.extract import load_document  # noqa: E402
-from crosswalk.llm.fake_api import PROFILES, FakeAPIProcess  # noqa: E402
+from crosswalk.testing.fake_api import PROFILES, FakeAPIProcess  # noqa: E402
 from crosswalk.llm.provider import make_client  # noqa: E402
 from crosswalk.metrics import RunMetrics  # noqa: E402
 from crosswalk.pipeline import candidate_sets_for, make_verifier  # noqa: E402

@@ -54,7 +54,7 @@ from crosswalk.candidates import make_side, score_matrices  # noqa: E402
 from crosswalk.extract.vision import PageImage, assemble_document, read_document, read_page  # noqa: E402
 from crosswalk.classify import topic  # noqa: E402
 from crosswalk.fingerprint import fingerprint, forget_remembered  # noqa: E402
-from crosswalk.llm.fake_api import PROFILES, FakeAPIProcess  # noqa: E402
+from crosswalk.testing.fake_api import PROFILES, FakeAPIProcess  # noqa: E402
 from crosswalk.llm.provider import make_client  # noqa: E402
 from crosswalk.pipeline import Conversion, make_verifier, run_conversion  # noqa: E402
 from crosswalk.runner import open_conversion  # noqa: E402

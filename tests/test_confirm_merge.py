@@ -95,7 +95,7 @@ def test_elected_value_and_merge():
     assert elected_value(_election("e2")) is None
     assert elected_value(_election("e3", kind="text", value="Delaware")) == "Delaware"
     text = merged_text("Age as elected in the Adoption Agreement applies.",
-                       [ElectionLink("e1", "topic", 0.8, "")], {"e1": e})
+                       [ElectionLink(election_id="e1", method="topic", confidence=0.8, evidence="")], {"e1": e})
     assert "(elected: Q e1 b. Other age: [age: 19])" in text and "Adoption Agreement" not in text
 
 
@@ -106,17 +106,17 @@ def test_confirmation_rules_on_crafted_crosswalks():
             for s, t in rows))
     bpd = cw("bpd", [("p1", "q1"), ("p2", "q2"), ("p3", "q3"), ("p4", "q4"), ("p5", None)])
     aa = cw("aa", [("e1", "f1"), ("e2", None), ("e3", "f3")])
-    link = lambda eid: ElectionLink(eid, "explicit", 0.95, "")
+    link = lambda eid: ElectionLink(election_id=eid, method="explicit", confidence=0.95, evidence="")
     source_links = {"p1": [link("e1")], "p2": [link("e1"), link("e2")], "p3": [link("e2")], "p4": [], "p5": [link("e1")]}
     result = {c.source_id: c for c in confirm(bpd, aa, source_links, {})}
     assert [result[p].status for p in ("p1", "p2", "p3", "p4", "p5")] == \
         ["CONFIRMED", "CONDITIONAL", "BLOCKED", "STANDALONE", "UNMATCHED"]
-    assert result["p2"].missing == ["e2"]
+    assert result["p2"].missing == ("e2",)
     assert result["p1"].confidence > result["p2"].confidence > result["p3"].confidence
     # the target provision uses f9, and f3's subject cannot be checked: e3 -> f3 is incompatible
     strict = confirm(cw("bpd", [("p1", "q1")]), aa, {"p1": [link("e3")]},
                      {"q1": [link("f9")]}, load_document(EXAMPLES / "target_aa.json"))
-    assert strict[0].status == "BLOCKED" and strict[0].incompatible == ["e3"]
+    assert strict[0].status == "BLOCKED" and strict[0].incompatible == ("e3",)
 
 
 def test_exception_log_dates():

@@ -331,7 +331,7 @@ def test_vision_reads_the_scanned_page_with_fallback_and_cache(tmp_path, monkeyp
 
     from crosswalk.extract.vision import read_pdf_with_vision, render_pages
     from crosswalk.llm.client import LLMClient
-    from crosswalk.llm.fake_api import FakeAPI, ModelProfile, Profile
+    from crosswalk.testing.fake_api import FakeAPI, ModelProfile, Profile
     from crosswalk.llm.limiter import ModelLimiter
     from crosswalk.store import Store
 

@@ -161,7 +161,7 @@ def test_scanned_plans_go_to_the_vision_model_once_through_the_driver(tmp_path, 
     """vision = true: a scanned plan's pages are rendered by the worker, read by the (simulated) vision
     model through the driver's client, and stored: a second fleet into a new OUT asks nothing."""
     from crosswalk.examples.make_plans import vision_fixtures
-    from crosswalk.llm.fake_api import FakeAPI, FakeAPIThread
+    from crosswalk.testing.fake_api import FakeAPI, FakeAPIThread
 
     manifest_path = write_fleet(tmp_path, plans=2, scanned_share=0.5, vision=True)
     scanned = tmp_path / "plans" / "plan-0001.pdf"

@@ -9,7 +9,7 @@ import pytest
 
 from crosswalk.errors import AuthenticationError, ModelNotFoundError
 from crosswalk.llm.client import LLMClient, backoff_delay
-from crosswalk.llm.fake_api import PROFILES, Faults, FakeAPI, ModelProfile, Profile, fake_embedding
+from crosswalk.testing.fake_api import PROFILES, Faults, FakeAPI, ModelProfile, Profile, fake_embedding
 from crosswalk.settings import load_settings
 from crosswalk.llm.limiter import ModelLimiter, Window, estimate_tokens, parse_duration
 from crosswalk.llm.prompts import (MAX_MATCHES, ReplyError, build_verification_messages, fence, parse_verification,
@@ -300,7 +300,7 @@ def test_cli_run_with_the_llm_verifier_pays_once(tmp_path, monkeypatch):
     import subprocess
     import sys
 
-    from crosswalk.llm.fake_api import FakeAPIThread
+    from crosswalk.testing.fake_api import FakeAPIThread
 
     from .conftest import EXAMPLES
 
@@ -521,3 +521,31 @@ def test_an_image_is_estimated_by_its_tiles_not_its_base64_length():
     estimate = estimate_prompt_tokens(messages)
     assert IMAGE_TOKENS_MAX < estimate < IMAGE_TOKENS_MAX + 100
     assert estimate_prompt_tokens([{"role": "user", "content": "x" * 4000}]) >= 1000
+
+
+def test_the_in_process_transport_answers_from_the_simulator_without_a_socket(monkeypatch):
+    """`crosswalk.testing.InProcessTransport`: the client's retries on the simulator's 5xx faults and
+    its dropped connections, with no server running (the handlers run on this event loop)."""
+    import asyncio
+
+    from crosswalk.llm.client import LLMClient
+    from crosswalk.llm.limiter import ModelLimiter
+    from crosswalk.testing import FakeAPI, Faults, InProcessTransport, ModelProfile, Profile
+
+    monkeypatch.setenv("CW_INPROC_KEY", "k")
+    profile = Profile("inproc", {"gpt-4.1": ModelProfile(0.001, 0.002), "text-embedding-3-small": ModelProfile(0.001, 0.002)},
+                      faults=Faults(server_error=0.3, reset=0.2))
+    api = FakeAPI(profile, seed=3)
+
+    async def go():
+        async with LLMClient("http://simulated.invalid/v1", api_key_env="CW_INPROC_KEY", transport=InProcessTransport(api),
+                             backoff_base=0.001, backoff_cap=0.002, max_retries=10,
+                             limiter_for=lambda m: ModelLimiter(1000, 1_000_000, 4)) as client:
+            replies = [await client.chat("gpt-4.1", [{"role": "user", "content": f"call {n}"}], max_tokens=50)
+                       for n in range(12)]
+            vectors = await client.embed("text-embedding-3-small", ["a", "b"])
+            return replies, vectors, client.usage
+    replies, vectors, usage = asyncio.run(go())
+    assert len(replies) == 12 and all(r.content for r in replies) and len(vectors) == 2
+    assert api.counters.faults.get("server_error", 0) > 0 and api.counters.faults.get("reset", 0) > 0
+    assert sum(u.retries for u in usage.values()) == sum(api.counters.faults.values())

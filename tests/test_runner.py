@@ -12,7 +12,7 @@ import pytest
 
 from crosswalk.errors import InputError
 from crosswalk.extract import load_document
-from crosswalk.llm.fake_api import FakeAPIProcess
+from crosswalk.testing.fake_api import FakeAPIProcess
 from crosswalk.pipeline import Conversion, run_conversion
 from crosswalk.settings import load_settings
 from crosswalk.store import Store

@@ -210,7 +210,7 @@ def test_word_diff_is_bounded_and_marks_the_cut():
 
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_stops_promptly_with_its_exit_code(tmp_path, sig, code):
-    from crosswalk.llm.fake_api import FakeAPIProcess
+    from crosswalk.testing.fake_api import FakeAPIProcess
 
     out = tmp_path / "out"
     with FakeAPIProcess("poc", time_scale=1.0) as api:  # real-time 5 s calls: the run is busy when hit
@@ -290,7 +290,7 @@ def test_credentials_in_the_base_url_are_refused_without_echo(tmp_path, session_
 
 
 def test_items_in_error_exit_5_with_outputs_written(tmp_path, session_store_path):
-    from crosswalk.llm.fake_api import FakeAPIProcess
+    from crosswalk.testing.fake_api import FakeAPIProcess
 
     with FakeAPIProcess("faults", seed=3) as api:  # 10% server errors, and no retries allowed
         env = {**os.environ, "CROSSWALK_LLM_BASE_URL": api.url, "CROSSWALK_VERIFIER": "llm",

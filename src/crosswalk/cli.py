@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Awaitable, Callable, Optional, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ._version import __version__
@@ -28,12 +27,12 @@ from .extract import load_document
 from .extract.pdf import unread_pages
 from .pipeline import ConversionResult
 from .runner import batch_settings, convert, load_conversion, read_manifest, run_batch
-from .report import count_by, status_counts, write_json, write_reports
+from .report import write_json
 from .settings import Settings, load_settings
 from .store import Store
+from .views import FleetProgress, ProgressView, console, print_summary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reconcile retirement plan documents across vendors.")
-console = Console(stderr=False)
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"  # package data: `crosswalk demo` works when installed
 BENCHMARKS = Path(__file__).resolve().parents[2] / "bench"  # in the source checkout, not the wheel
@@ -67,58 +66,6 @@ def _warn_unread_pages(*docs) -> None:
 def _paths(source_bpd: Optional[Path], target_bpd: Optional[Path], source_aa: Optional[Path],
            target_aa: Optional[Path]) -> dict[str, Optional[Path]]:
     return {"source_bpd": source_bpd, "target_bpd": target_bpd, "source_aa": source_aa, "target_aa": target_aa}
-
-
-class ProgressView:
-    """Stage progress on stderr: a live table on a terminal, a plain line per finished stage when
-    piped (logs, CI), nothing with --quiet. Use as a context manager around the run."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.tty = sys.stderr.isatty()
-        self.stages: dict[str, dict] = {}
-        self._live = None
-
-    def __enter__(self) -> "ProgressView":
-        if not self.quiet and self.tty:
-            from rich.live import Live
-
-            self._live = Live(self._table(), console=Console(stderr=True), refresh_per_second=4, transient=False)
-            self._live.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._live is not None:
-            self._live.update(self._table())
-            self._live.__exit__(None, None, None)
-
-    def __call__(self, stage: str, info: dict) -> None:
-        if self.quiet:
-            return
-        self.stages[stage] = info
-        if self._live is not None:
-            self._live.update(self._table())
-        elif info.get("state") == "done":
-            print(self.line(stage, info), file=sys.stderr, flush=True)
-
-    @staticmethod
-    def line(stage: str, info: dict) -> str:
-        return (f"{stage}: {info['items']} items in {info['duration_s']:.2f} s"
-                + (f", {info['api_calls']} calls, ${info['cost_usd']:.4f}" if info.get("api_calls") else "")
-                + (f", {info['cache_hits']} from cache" if info.get("cache_hits") else ""))
-
-    def _table(self) -> Table:
-        table = Table(title="progress", title_justify="left")
-        for col in ("stage", "state", "items", "seconds", "calls", "cache hits"):
-            table.add_column(col, justify="left" if col in ("stage", "state") else "right")
-        for stage, info in self.stages.items():
-            state = info.get("state")
-            running = state == "running"
-            seconds = time.time() - info["start"] if running else info["duration_s"]
-            shown = {"running": "[yellow]running[/yellow]", "done": "[green]done[/green]"}.get(state, "[red]stopped[/red]")
-            table.add_row(stage, shown, str(info["items"]),
-                          f"{seconds:.1f}", str(info.get("api_calls") or ""), str(info.get("cache_hits") or ""))
-        return table
 
 
 T = TypeVar("T")
@@ -175,40 +122,11 @@ def execute_run(paths: dict[str, Optional[Path]], settings: Settings, out: Path,
     if not quiet:
         conv = result.conversion
         _warn_unread_pages(conv.source_bpd, conv.target_bpd, conv.source_aa, conv.target_aa)
-        _print_summary(result, out, time.time() - started)
+        print_summary(result, out, time.time() - started)
         console.print(f"run id: {run_id}  (crosswalk status {run_id})")
     if incomplete is not None:
         raise incomplete
     return result
-
-
-def _print_summary(result: ConversionResult, out: Path, seconds: float) -> None:
-    table = Table(title="crosswalk summary")
-    for col in ("crosswalk", "source items", "match", "partial", "abstain", "no_match", "error"):
-        table.add_column(col, justify="right" if col != "crosswalk" else "left")
-    for kind, m in result.results.items():
-        c = status_counts(m.crosswalk)
-        table.add_row(kind.upper(), str(len(m.crosswalk.mappings)), *(str(c.get(s, 0)) for s in
-                      ("match", "partial", "abstain", "no_match", "error")))
-    console.print(table)
-    reviewed = sum(m.reviewed for r in result.results.values() for m in r.crosswalk.mappings)
-    if reviewed:
-        console.print(f"{'reviewer decisions':>18}: {reviewed} applied (status match or no_match, marked reviewed)")
-    if result.instance is not None:
-        inst = result.instance
-        for title, counts in (("confirmation", count_by(inst.confirmations, "status")),
-                              ("variance type", count_by(inst.variances, "variance_type")),
-                              ("impact", count_by(inst.variances, "impact")),
-                              ("proposed target AA", count_by(inst.proposals, "status"))):
-            console.print(f"{title:>18}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-        console.print(f"{'exception log':>18}: {len(inst.exceptions)} open items")
-    from .metrics import bottlenecks
-
-    for b in bottlenecks(result.metrics):  # all of them are in metrics.json; here only what to act on
-        if b["recommendation"] != "performance is acceptable":
-            console.print(f"bottleneck: {b['operation']} took {b['time_share']:.0%} of the time: {b['recommendation']}")
-    console.print(f"finished in {seconds:.1f} s; outputs in {out}")
-    console.print(f"review report: {out / 'report.html'}  workbook: {out / 'workbook.xlsx'}")
 
 
 @app.command()
@@ -290,7 +208,7 @@ def fake_api(profile: str = typer.Option("fast", help="poc, faults, fast or tigh
     """Serve the simulated OpenAI-compatible API (prints its URL; Ctrl-C stops it)."""
     import dataclasses
 
-    from .llm.fake_api import PROFILES, FakeAPI
+    from .testing.fake_api import PROFILES, FakeAPI
 
     if profile not in PROFILES:
         raise CrosswalkError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
@@ -452,36 +370,6 @@ def fleet(manifest: Path = typer.Argument(..., help="TOML manifest: [fleet] vend
         raise ItemsFailedError(f"{len(result.failed)} of {c['plans']} plans failed: "
                                + "; ".join(f"{r['plan']}: {r['reason']}" for r in result.failed[:3])
                                + (" …" if len(result.failed) > 3 else ""))
-
-
-class FleetProgress:
-    """Plans done, failed, rate and ETA, one line per plan on stderr (`--quiet`: none)."""
-
-    def __init__(self, total: int, quiet: bool):
-        self.total, self.quiet = total, quiet
-        self.done = self.failed = self.skipped = 0
-        self.started = time.perf_counter()
-
-    def __call__(self, event: dict) -> None:
-        if event["event"] == "shared" and not self.quiet:
-            print(f"fleet: shared work ready in {event['seconds']:.1f} s", file=sys.stderr, flush=True)
-        if event["event"] == "start":
-            self.started = time.perf_counter()
-        if event["event"] != "plan":
-            return
-        status = event["status"]
-        self.done += status == "finished"
-        self.failed += status == "failed"
-        self.skipped += status == "skipped"
-        if self.quiet:
-            return
-        elapsed = time.perf_counter() - self.started
-        rate = self.done / elapsed if elapsed > 0 and self.done else 0.0
-        left = self.total - self.done - self.failed - self.skipped
-        eta = f"ETA {left / rate:.0f} s" if rate else "ETA -"
-        note = f" ({event['plan']}: {event['error']})" if status == "failed" else ""
-        print(f"fleet: {self.done + self.skipped}/{self.total} done, {self.failed} failed, "
-              f"{rate * 3600:.0f} plans/h, {eta}{note}", file=sys.stderr, flush=True)
 
 
 @app.command()

@@ -24,14 +24,14 @@ CONFIRMED/CONDITIONAL is further averaged with the AA mappings' own confidence.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from .candidates import TfidfSpace
 from .classify import compatible, topic
 from .fingerprint import AA_PLACEHOLDER, fingerprint
-from .models import Crosswalk, Document
+from .models import Crosswalk, Document, Record
 
 EXPLICIT_REF = re.compile(
     r"\b(?:adoption agreement|AA)\s*(?:,\s*)?(?:section|sections|question|questions|item|items|part)?\s*"
@@ -44,34 +44,30 @@ TOPIC_RELATIVE = 0.7
 TOPIC_MAX_LINKS = 2
 
 
-@dataclass(frozen=True)
-class ElectionLink:
+ConfirmationStatus = Literal["CONFIRMED", "CONDITIONAL", "BLOCKED", "STANDALONE", "UNMATCHED"]
+
+
+class ElectionLink(Record):
     """One dependency of a BPD provision on an AA election."""
 
     election_id: str
-    method: str          # "explicit" or "topic"
+    method: Literal["explicit", "topic"]
     confidence: float
     evidence: str
 
 
-@dataclass
-class Confirmation:
+class Confirmation(Record):
     """Step-3 result for one source BPD provision."""
 
     source_id: str
     target_id: str | None
-    status: str
+    status: ConfirmationStatus
     confidence: float
-    depends_on: list[ElectionLink] = field(default_factory=list)
-    mapped: list[dict] = field(default_factory=list)       # {"source_election", "target_election", "confidence"}
-    missing: list[str] = field(default_factory=list)       # source elections with no counterpart
-    incompatible: list[str] = field(default_factory=list)  # mapped, but not to an election the target provision uses
+    depends_on: tuple[ElectionLink, ...] = ()
+    mapped: tuple[dict, ...] = ()         # {"source_election", "target_election", "confidence"}
+    missing: tuple[str, ...] = ()         # source elections with no counterpart
+    incompatible: tuple[str, ...] = ()    # mapped, but not to an election the target provision uses
     rule: str = ""
-
-    def as_dict(self) -> dict:
-        d = asdict(self)
-        d["depends_on"] = [asdict(link) for link in self.depends_on]
-        return d
 
 
 def _explicit_links(text: str, by_number: dict[str, list[str]]) -> list[ElectionLink]:
@@ -80,7 +76,8 @@ def _explicit_links(text: str, by_number: dict[str, list[str]]) -> list[Election
         for number in NUMBER.findall(m.group(1)):
             for election_id in by_number.get(number, []):
                 if all(link.election_id != election_id for link in links):
-                    links.append(ElectionLink(election_id, "explicit", 0.95, m.group(0).strip()))
+                    links.append(ElectionLink(election_id=election_id, method="explicit", confidence=0.95,
+                                              evidence=m.group(0).strip()))
     return links
 
 
@@ -113,8 +110,8 @@ def _topic_links(row: np.ndarray, p_topic: str, e_topics: list[str], aa: Documen
         s = float(scores[j])
         if s >= TOPIC_MIN_SIMILARITY and s >= TOPIC_RELATIVE * best:
             e = aa.elections[int(j)]
-            out.append(ElectionLink(e.id, "topic", round(min(0.9, 0.3 + s), 3),
-                                    f"placeholder resolved by topic '{p_topic}' (similarity {s:.2f})"))
+            out.append(ElectionLink(election_id=e.id, method="topic", confidence=round(min(0.9, 0.3 + s), 3),
+                                    evidence=f"placeholder resolved by topic '{p_topic}' (similarity {s:.2f})"))
     return out
 
 
@@ -127,11 +124,12 @@ def confirm(bpd_cw: Crosswalk, aa_cw: Crosswalk, source_links: dict[str, list[El
     for m in bpd_cw.mappings:
         deps = source_links.get(m.source_id, [])
         if m.target_id is None:
-            out.append(Confirmation(m.source_id, None, "UNMATCHED", 0.0, deps, rule="no BPD counterpart"))
+            out.append(Confirmation(source_id=m.source_id, target_id=None, status="UNMATCHED", confidence=0.0,
+                                    depends_on=tuple(deps), rule="no BPD counterpart"))
             continue
         if not deps:
-            out.append(Confirmation(m.source_id, m.target_id, "STANDALONE", m.confidence, deps,
-                                    rule="no election dependency"))
+            out.append(Confirmation(source_id=m.source_id, target_id=m.target_id, status="STANDALONE",
+                                    confidence=m.confidence, depends_on=tuple(deps), rule="no election dependency"))
             continue
         uses = {link.election_id for link in target_links.get(m.target_id, [])}
         mapped, missing, incompatible = [], [], []
@@ -167,4 +165,6 @@ def _status(source_id: str, target_id: str, bpd_conf: float, deps, mapped, missi
         rule = f"{len(mapped)} of {len(deps)} dependencies mapped"
     else:
         status, conf, rule = "BLOCKED", bpd_conf * 0.25, "no dependency mapped"
-    return Confirmation(source_id, target_id, status, round(conf, 4), list(deps), mapped, missing, incompatible, rule)
+    return Confirmation(source_id=source_id, target_id=target_id, status=status, confidence=round(conf, 4),
+                        depends_on=tuple(deps), mapped=tuple(mapped), missing=tuple(missing),
+                        incompatible=tuple(incompatible), rule=rule)

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import asdict, dataclass, field
+from typing import Literal
 
 from .confirm import Confirmation, ElectionLink
 from .fingerprint import AA_PLACEHOLDER, content_words, meaningful_numbers
-from .models import Crosswalk, Document, Election, Mapping
+from .models import Crosswalk, Document, Election, Mapping, Record
 
 # Terms that mark a law- or cycle-driven change when one side has them and the other does not.
 REGULATORY_TERMS = re.compile(
@@ -60,24 +60,23 @@ def merged_text(template: str, links: list[ElectionLink], elections: dict[str, E
     return merged if n else f"{template} {elected}"
 
 
-@dataclass
-class Proposal:
+ProposalStatus = Literal["carried", "partially_carried", "not_carried", "source_unanswered", "no_source"]
+
+
+class Proposal(Record):
     """What to enter on one target AA question, and where it came from."""
 
     target_id: str
     question_number: str
     question_text: str
-    status: str                      # carried | partially_carried | not_carried | source_unanswered | no_source
+    status: ProposalStatus
     proposed_value: str | list[str] | None = None
     proposed_text: str = ""
-    fill_ins: dict[str, str] = field(default_factory=dict)
+    fill_ins: dict[str, str] = {}
     source_id: str | None = None
     source_value: str | None = None
     confidence: float = 0.0
-    flags: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+    flags: tuple[str, ...] = ()
 
 
 def propose_target_aa(source_aa: Document, target_aa: Document, aa_cw: Crosswalk) -> list[Proposal]:
@@ -91,76 +90,81 @@ def propose_target_aa(source_aa: Document, target_aa: Document, aa_cw: Crosswalk
     for t in target_aa.elections:
         maps = sorted(feeding.get(t.id, []), key=lambda m: -m.confidence)
         answered = [m for m in maps if elected_value(sources[m.source_id]) is not None]
-        base = Proposal(t.id, t.question_number, t.question_text, "no_source")
+        question = {"target_id": t.id, "question_number": t.question_number, "question_text": t.question_text}
         if not maps:
-            base.flags.append("no source question maps here: the analyst must answer it")
+            proposals.append(Proposal(**question, status="no_source",
+                                      flags=("no source question maps here: the analyst must answer it",)))
         elif not answered:
-            base.status, base.source_id, base.confidence = "source_unanswered", maps[0].source_id, maps[0].confidence
+            proposals.append(Proposal(**question, status="source_unanswered", source_id=maps[0].source_id,
+                                      confidence=maps[0].confidence))
         else:
-            base = _carry(t, sources[answered[0].source_id], answered[0])
+            carried = _carry(t, sources[answered[0].source_id], answered[0])
             if len(answered) > 1:
-                base.flags.append("other answered source questions also map here: " +
-                                  ", ".join(m.source_id for m in answered[1:]))
-        proposals.append(base)
+                carried = carried.model_copy(update={"flags": carried.flags + (
+                    "other answered source questions also map here: " + ", ".join(m.source_id for m in answered[1:]),)})
+            proposals.append(carried)
     return proposals
 
 
 def _carry(t: Election, s: Election, m: Mapping) -> Proposal:
-    p = Proposal(t.id, t.question_number, t.question_text, "carried", source_id=s.id,
-                 source_value=elected_value(s), confidence=m.confidence)
+    question = {"target_id": t.id, "question_number": t.question_number, "question_text": t.question_text,
+                "source_id": s.id, "source_value": elected_value(s)}
     if t.kind == "text" or s.kind == "text" or not t.options:
-        p.proposed_value = p.proposed_text = str(s.selected_value) if s.kind == "text" else p.source_value
-        return p
+        value = str(s.selected_value) if s.kind == "text" else question["source_value"]
+        return Proposal(**question, status="carried", proposed_value=value, proposed_text=value or "",
+                        confidence=m.confidence)
     to_target = {o.source_label: o.target_label for o in m.option_mapping if o.source_label and o.target_label}
     chosen = [o for o in s.options if o.is_selected]
-    carried_labels = []
+    carried_labels, flags, fill_ins = [], [], {}
     for o in chosen:
         label = to_target.get(o.label)
         if label is None:
-            p.flags.append(f"source option {o.label}. '{o.text}' has no counterpart on the target question")
+            flags.append(f"source option {o.label}. '{o.text}' has no counterpart on the target question")
             continue
         carried_labels.append(label)
         target_option = next(x for x in t.options if x.label == label)
         s_amounts, t_amounts = _amounts(o.text), _amounts(target_option.text)
         if s_amounts and t_amounts and s_amounts != t_amounts:
-            p.flags.append(f"amount differs: source option {o.label} says {', '.join(sorted(s_amounts))}, "
-                           f"target option {label} says {', '.join(sorted(t_amounts))}: confirm with the employer")
+            flags.append(f"amount differs: source option {o.label} says {', '.join(sorted(s_amounts))}, "
+                         f"target option {label} says {', '.join(sorted(t_amounts))}: confirm with the employer")
         values = [f.value for f in o.fill_ins if f.value]
         for f, v in zip(target_option.fill_ins, values):
-            p.fill_ins[f.label or label] = v
+            fill_ins[f.label or label] = v
         if len(values) > len(target_option.fill_ins):
-            p.flags.append(f"fill-in values of option {o.label} could not all be placed on option {label}")
-    p.status = "carried" if len(carried_labels) == len(chosen) else ("partially_carried" if carried_labels else "not_carried")
-    p.confidence = round(m.confidence * (len(carried_labels) / len(chosen)), 4)
+            flags.append(f"fill-in values of option {o.label} could not all be placed on option {label}")
+    status = "carried" if len(carried_labels) == len(chosen) else ("partially_carried" if carried_labels else "not_carried")
+    value, text = None, ""
     if carried_labels:
-        p.proposed_value = carried_labels if t.kind == "multi_select" or len(carried_labels) > 1 else carried_labels[0]
-        p.proposed_text = "; ".join(next(x.text for x in t.options if x.label == lab) for lab in carried_labels)
+        value = carried_labels if t.kind == "multi_select" or len(carried_labels) > 1 else carried_labels[0]
+        text = "; ".join(next(x.text for x in t.options if x.label == lab) for lab in carried_labels)
     if t.kind == "single_select" and len(carried_labels) > 1:
-        p.flags.append("several options carried to a single-choice question: choose one")
-    return p
+        flags.append("several options carried to a single-choice question: choose one")
+    return Proposal(**question, status=status, proposed_value=value, proposed_text=text, fill_ins=fill_ins,
+                    confidence=round(m.confidence * (len(carried_labels) / len(chosen)), 4), flags=tuple(flags))
 
 
 def _amounts(text: str) -> set[str]:
     return {n for n in meaningful_numbers(text) if "$" in n or "%" in n}
 
 
-@dataclass
-class Variance:
+Relation = Literal["equivalent", "narrower", "broader", "conflict", "no_counterpart"]
+VarianceType = Literal["design", "regulatory", "administrative"]
+Impact = Literal["high", "medium", "low", "none"]
+
+
+class Variance(Record):
     """One BPD mapping's instance-level comparison."""
 
     source_id: str
     target_id: str | None
-    relation: str
-    variance_type: str
-    impact: str
+    relation: Relation
+    variance_type: VarianceType
+    impact: Impact
     rule: str
     source_text: str
     target_text: str
-    differences: list[str] = field(default_factory=list)
+    differences: tuple[str, ...] = ()
     confirmation: str = ""
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def classify_variances(bpd_cw: Crosswalk, source_bpd: Document, target_bpd: Document,
@@ -181,40 +185,36 @@ def classify_variances(bpd_cw: Crosswalk, source_bpd: Document, target_bpd: Docu
 
 
 def _variance(m: Mapping, c: Confirmation | None, s_text: str, t_text: str, flagged: set[str], answered: set[str]) -> Variance:
-    deps = [link.election_id for link in (c.depends_on if c else [])]
-    status = c.status if c else ""
-    v = Variance(m.source_id, m.target_id, "", "", "", "", s_text, t_text, confirmation=status)
+    deps = [link.election_id for link in (c.depends_on if c else ())]
+    base = {"source_id": m.source_id, "target_id": m.target_id, "source_text": s_text, "target_text": t_text,
+            "confirmation": c.status if c else ""}
     if m.target_id is None:
         lost = [d for d in deps if d in answered]
-        v.relation, v.variance_type = "no_counterpart", "design" if deps else "administrative"
-        v.impact = "high" if lost or deps else "medium"
-        v.rule = "no counterpart in the target BPD" + (f"; answered elections lost: {', '.join(lost)}" if lost else "")
-        return v
-    v.differences = _differences(s_text, t_text)
+        return Variance(**base, relation="no_counterpart", variance_type="design" if deps else "administrative",
+                        impact="high" if lost or deps else "medium",
+                        rule="no counterpart in the target BPD" + (f"; answered elections lost: {', '.join(lost)}"
+                                                                   if lost else ""))
+    base["differences"] = tuple(_differences(s_text, t_text))
     lost = [d for d in deps if d in flagged or (c and (d in c.missing or d in c.incompatible))]
     if lost:
         answered_lost = [d for d in lost if d in answered]
-        v.relation, v.variance_type = "conflict", "design"
-        v.impact = "high" if answered_lost else "medium"
-        v.rule = f"employer election not carried over: {', '.join(lost)}"
-        return v
+        return Variance(**base, relation="conflict", variance_type="design", impact="high" if answered_lost else "medium",
+                        rule=f"employer election not carried over: {', '.join(lost)}")
     if _regulatory(s_text, t_text):
-        v.relation, v.variance_type, v.impact = _size_relation(s_text, t_text), "regulatory", "medium"
-        v.rule = "law- or cycle-driven change: numbers or regulatory terms differ"
-        return v
+        return Variance(**base, relation=_size_relation(s_text, t_text), variance_type="regulatory", impact="medium",
+                        rule="law- or cycle-driven change: numbers or regulatory terms differ")
     if m.variance_type in ("design", "regulatory"):  # the LLM verifier read both texts and saw more than wording
-        v.relation, v.variance_type, v.impact = _size_relation(s_text, t_text), m.variance_type, m.impact or "medium"
-        v.rule = f"LLM verifier: {m.reasoning}"
-        return v
+        return Variance(**base, relation=_size_relation(s_text, t_text), variance_type=m.variance_type,
+                        impact=m.impact if m.impact in ("high", "medium", "low", "none") else "medium",
+                        rule=f"LLM verifier: {m.reasoning}")
     if m.status == "match" and m.confidence >= 0.75:
-        v.relation, v.variance_type, v.impact, v.rule = "equivalent", "administrative", "none", "strong match, wording only"
-    else:
-        v.relation, v.variance_type, v.impact = _size_relation(s_text, t_text), "administrative", "low"
-        v.rule = f"{m.status} match (confidence {m.confidence:.2f}): wording differs, no election or legal change found"
-    return v
+        return Variance(**base, relation="equivalent", variance_type="administrative", impact="none",
+                        rule="strong match, wording only")
+    return Variance(**base, relation=_size_relation(s_text, t_text), variance_type="administrative", impact="low",
+                    rule=f"{m.status} match (confidence {m.confidence:.2f}): wording differs, no election or legal change found")
 
 
-def _size_relation(s_text: str, t_text: str) -> str:
+def _size_relation(s_text: str, t_text: str) -> Relation:
     ratio = (len(t_text) + 1) / (len(s_text) + 1)
     return "narrower" if ratio < 0.7 else "broader" if ratio > 1.4 else "equivalent"
 

@@ -1,4 +1,4 @@
-"""Per-stage metrics (the design document's PerformanceMetrics) and their summary."""
+"""Per-stage metrics (the original design's PerformanceMetrics) and their summary."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ BOTTLENECK_SHARE = 0.40
 
 
 def recommendation(m: StageMetrics) -> str:
-    """What to change for a slow stage, from its measured signals (the design document's rules)."""
+    """What to change for a slow stage, from its measured signals (the original design's rules)."""
     if m.rate_limit_hits > 0:
         return (f"rate limits were hit {m.rate_limit_hits} times: the account's RPM/TPM bound this stage; "
                 "raise the limits, send fewer tokens (two-stage verification, fewer candidates) or lower max_concurrency")

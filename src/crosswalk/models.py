@@ -93,15 +93,6 @@ class Document(Record):
         return self.provisions if self.role == "bpd" else self.elections
 
 
-class Candidate(Record):
-    """A target item proposed for a source item, with the scores that proposed it."""
-
-    source_id: str
-    target_id: str
-    rank: int
-    scores: dict[str, float] = Field(default_factory=dict)
-
-
 class Verdict(Record):
     """A verifier's judgement on one source item and its candidates."""
 

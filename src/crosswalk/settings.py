@@ -28,7 +28,7 @@ def default_store_path() -> Path:
     return Path(cache) / "crosswalk" / "store.sqlite"
 
 
-# A mid-tier OpenAI account (the design document's numbers); override per model in crosswalk.toml.
+# A mid-tier OpenAI account (the original design's numbers); override per model in crosswalk.toml.
 DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
     "gpt-4.1": (5000, 450_000),
     "gpt-4.1-mini": (5000, 2_000_000),
@@ -37,7 +37,7 @@ DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
 }
 FALLBACK_RATE_LIMIT = (500, 200_000)  # unknown models (local servers, Azure deployments): conservative
 
-# USD per 1M tokens (input, output), OpenAI list prices as of 2025-10, the design document's date.
+# USD per 1M tokens (input, output), OpenAI list prices as of 2025-10, the original design's date.
 # They reproduce its per-call figures ($0.002 per GPT-4.1 verification, $0.0037 per vision page).
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     "gpt-4.1": (2.00, 8.00),
@@ -48,7 +48,7 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
 
 
 class Settings(BaseModel):
-    """Everything a run can be configured with. Field docs appear in `crosswalk --help` and the README."""
+    """Everything a run can be configured with. Field docs appear in docs/settings.md."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

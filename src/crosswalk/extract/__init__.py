@@ -2,28 +2,23 @@
 
 `load_document(path)` is the one entry point. JSON inputs are recognised by shape
 (our own format, the corpus BPD and AA records, the flatter AA form-element
-records); PDFs go to the PDF extractor once it exists.
+records); PDFs go to `pdf.extract_pdf` (text layer, OCR for scanned pages), cached
+in the store by file hash. The vision path (`vision.py`) is separate: it needs a
+provider client.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Protocol
 
 from ..errors import InputError, UnsupportedFormatError
 from ..models import Document
 from .json_formats import detect_json_format, parse_json_document
 
-__all__ = ["Extractor", "load_document", "save_document", "DOCUMENT_FORMAT"]
+__all__ = ["load_document", "save_document", "DOCUMENT_FORMAT"]
 
 DOCUMENT_FORMAT = "crosswalk.document/v1"
-
-
-class Extractor(Protocol):
-    """Turns one input file into a Document (JSON importers now; PDF, OCR and vision later)."""
-
-    def extract(self, path: Path) -> Document: ...
 
 
 def load_document(path: Path | str, password: str | None = None, store=None) -> Document:

@@ -13,7 +13,6 @@ provider, the bottleneck at 16+ calls in flight.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import time

@@ -100,17 +100,17 @@ def write_instance(out: Path, instance: Any) -> None:
     """Step 3 and 4 outputs: confirmations, proposed target AA, variances, exception log."""
     from ..merge import EXCEPTION_COLUMNS
 
-    confirmations = [c.as_dict() for c in instance.confirmations]
+    confirmations = [c.model_dump(mode="json") for c in instance.confirmations]
     write_json(out / "confirmations.json", {
         "confirmations": confirmations,
         "election_links": {"source": _links(instance.source_links), "target": _links(instance.target_links)},
     })
     flat = [{**c, "depends_on": [f"{d['election_id']} ({d['method']})" for d in c["depends_on"]]} for c in confirmations]
     write_csv(out / "confirmations.csv", flat, CONFIRMATION_COLUMNS)
-    proposals = [p.as_dict() for p in instance.proposals]
+    proposals = [p.model_dump(mode="json") for p in instance.proposals]
     write_json(out / "proposed_target_aa.json", {"proposals": proposals})
     write_csv(out / "proposed_target_aa.csv", proposals, PROPOSAL_COLUMNS)
-    variances = [v.as_dict() for v in instance.variances]
+    variances = [v.model_dump(mode="json") for v in instance.variances]
     write_json(out / "variances.json", {"variances": variances})
     write_csv(out / "variances.csv", variances, VARIANCE_COLUMNS)
     write_csv(out / "exception_log.csv", instance.exceptions, EXCEPTION_COLUMNS)
@@ -119,7 +119,7 @@ def write_instance(out: Path, instance: Any) -> None:
 
 
 def _links(links: dict) -> dict:
-    return {pid: [vars(link) for link in items] for pid, items in links.items() if items}
+    return {pid: [link.model_dump(mode="json") for link in items] for pid, items in links.items() if items}
 
 
 def count_by(items: list, attribute: str) -> dict[str, int]:

@@ -1,6 +1,6 @@
 """The LLM verifier: token-lean, cached, two-stage.
 
-- Two-stage (design document 3.2): the local verifier settles clear cases (best
+- Two-stage (the original design, section 3.2): the local verifier settles clear cases (best
   probability ≥ `high`, or < `low`); only the uncertain band goes to the LLM.
 - One call per source item verifies all its candidates (`per_source`); `per_pair`
   reproduces the earlier design (one call per candidate pair) for the benchmark.

@@ -14,7 +14,7 @@ from registered page fixtures. Counters are readable by tests and benchmarks.
 
 Checked first: llmock (PyPI) serves 429s with retry-after and rpm/tpm windows, but in
 real wall-clock time only (no time scale), with scripted rather than per-model
-latency profiles, and it brings in fastapi and uvicorn; this server is ~300 lines.
+latency profiles, and it brings in fastapi and uvicorn; this server is one small aiohttp app.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from aiohttp import web
 
-from .limiter import estimate_tokens
+from ..llm.limiter import estimate_tokens
 
 DATA_URL = re.compile(r'data:image/[a-z]+;base64,([A-Za-z0-9+/=]+)')
 FENCE = re.compile(r"<document_data>\s*(\{.*\})\s*</document_data>", re.S)
@@ -81,7 +81,7 @@ class Profile:
     hang_s: float = 3600.0
 
 
-# The workload the design document measured, with a mid-tier account's limits. Fixed so that
+# The workload the original design measured, with a mid-tier account's limits. Fixed so that
 # benchmark figures stay comparable across changes.
 POC_MODELS = {
     "gpt-4.1": ModelProfile(latency_mean_s=5.0, latency_p95_s=8.5, per_output_token_s=0.0, rpm=5000, tpm=450_000),
