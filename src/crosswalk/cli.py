@@ -7,7 +7,6 @@ record, a non-zero exit code, no traceback.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import os
 import signal
@@ -20,17 +19,13 @@ import typer
 from rich.table import Table
 
 from ._version import __version__
-from .errors import ConfigError, CrosswalkError, InputError, Interrupted, ItemsFailedError, OutputError
+from .api import ConversionInputs, Crosswalker, item_types
+from .errors import ConfigError, CrosswalkError, Interrupted, ItemsFailedError, OutputError
 from .interrupts import stop_requested
-from .evaluate import load_gold, score
-from .extract import load_document
-from .extract.pdf import unread_pages
 from .pipeline import ConversionResult
-from .runner import batch_settings, convert, load_conversion, read_manifest, run_batch
 from .report import write_json
 from .settings import Settings, load_settings
-from .store import Store
-from .views import FleetProgress, ProgressView, console, print_summary
+from .views import FleetProgress, ProgressView, console, print_summary, warn_unread_pages
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reconcile retirement plan documents across vendors.")
 
@@ -51,16 +46,6 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 def _settings(**flags: object) -> Settings:
     return load_settings({k: v for k, v in flags.items() if v is not None})
-
-
-def _warn_unread_pages(*docs) -> None:
-    """Name every PDF page that gave nothing (no text layer and no OCR, or a failure), file and page."""
-    for doc in docs:
-        if doc is None:
-            continue
-        unread = unread_pages(doc.page_paths)
-        if unread:
-            console.print(f"[yellow]{Path(doc.source_path).name}: {'; '.join(unread)}[/yellow]", highlight=False)
 
 
 def _paths(source_bpd: Optional[Path], target_bpd: Optional[Path], source_aa: Optional[Path],
@@ -110,20 +95,19 @@ def execute_run(paths: dict[str, Optional[Path]], settings: Settings, out: Path,
                 password: Optional[str] = None, force: bool = False) -> ConversionResult:
     """Run a conversion (its documents read as it goes) and write its outputs into `out` (README, "Safety")."""
     started = time.time()
-
-    async def go():
-        with Store.open(settings.store_path) as store, ProgressView(quiet) as view:  # extractions are cached there too
-            return await convert(paths, settings, out, store, on_stage=view, password=password, force=force)
+    inputs = ConversionInputs(**{k: v for k, v in paths.items() if v is not None}, password=password)
     incomplete = None
-    try:
-        run_id, result = run_interruptibly(go)
-    except ItemsFailedError as exc:  # outputs written: show them, then exit 5
-        incomplete, run_id, result = exc, exc.run_id, exc.result
+    with Crosswalker(settings) as cw, ProgressView(quiet) as view:
+        try:
+            result = run_interruptibly(lambda: cw.aconvert(inputs, out, force, on_stage=view))
+        except ItemsFailedError as exc:  # outputs written: show them, then exit 5
+            incomplete, result = exc, exc.result
+            result.run_id = exc.run_id
     if not quiet:
         conv = result.conversion
-        _warn_unread_pages(conv.source_bpd, conv.target_bpd, conv.source_aa, conv.target_aa)
+        warn_unread_pages(conv.source_bpd, conv.target_bpd, conv.source_aa, conv.target_aa)
         print_summary(result, out, time.time() - started)
-        console.print(f"run id: {run_id}  (crosswalk status {run_id})")
+        console.print(f"run id: {result.run_id}  (crosswalk status {result.run_id})")
     if incomplete is not None:
         raise incomplete
     return result
@@ -214,6 +198,8 @@ def fake_api(profile: str = typer.Option("fast", help="poc, faults, fast or tigh
         raise CrosswalkError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
     gold = None
     if oracle is not None:
+        from .evaluate import load_gold
+
         gold = {source: set(item.targets) for source, item in load_gold(oracle).items()}
 
     async def serve() -> None:
@@ -238,11 +224,8 @@ def report(out: Path = typer.Argument(..., help="output directory of a finished 
            store: Optional[Path] = typer.Option(None, "--store", help="SQLite store")) -> None:
     """Rebuild a finished run's outputs with the review decisions in the store applied (confirmations,
     proposed target AA, variances, exception log, workbook.xlsx and report.html); nothing is re-verified."""
-    from .review.apply import apply_review
-
-    settings = _settings(store_path=store)
-    with Store.open(settings.store_path) as opened:
-        summary, failed = run_interruptibly(lambda: apply_review(out, opened))
+    with Crosswalker(_settings(store_path=store)) as cw:
+        summary, failed = run_interruptibly(lambda: cw.arebuild(out))
     if failed:
         raise ItemsFailedError("; ".join(f"{name} could not be written ({why})" for name, why in failed.items()))
     console.print(f"rebuilt {out} ({summary.get('confirmation', {})}); workbook: {out / 'workbook.xlsx'}  "
@@ -260,40 +243,23 @@ def review(out: Path = typer.Argument(..., help="output directory of a finished 
     rewrites the outputs from them, and the next run of the same documents starts with them."""
     import webbrowser
 
-    from .review.app import serve
-    from .review.session import ReviewSession
-
-    settings = _settings(store_path=store)
-
     def ready(url: str) -> None:
         print(f"reviewing {out} at {url}", flush=True)
         print("decisions are saved as you go; Ctrl-C stops the app", flush=True)
         if not no_browser:
             webbrowser.open(url)
 
-    async def go() -> None:
-        with Store.open(settings.store_path) as opened:
-            session = await ReviewSession.open(out, opened)
-            await serve(session, port, ready)
-
-    run_interruptibly(go)
+    with Crosswalker(_settings(store_path=store)) as cw:
+        run_interruptibly(lambda: cw.areview(out, port, ready))
 
 
 @app.command()
 def status(run: str = typer.Argument(..., help="run id (or its start), or the output directory"),
            store: Optional[Path] = typer.Option(None, "--store", help="SQLite store")) -> None:
     """Show a run's state and the stages it has finished (a killed run resumes with the same command)."""
-    settings = _settings(store_path=store)
-    key = run
-    if Path(run).is_dir() and (Path(run) / "run.json").is_file():
-        key = json.loads((Path(run) / "run.json").read_text())["run_id"]
-    with Store.open(settings.store_path) as st:
-        runs = st.find_runs(key) or st.find_runs(str(Path(run).resolve()))
-        if not runs:
-            raise CrosswalkError(f"no run {run!r} in {settings.store_path}")
-        r = runs[0]
-        cached = {kind: st.count(kind) for kind in ("embedding", "verdict")}
-    progress = json.loads(r.get("progress") or "{}")
+    with Crosswalker(_settings(store_path=store)) as cw:
+        r = cw.status(run)
+    progress, cached = r["progress"], r["cached"]
     console.print(f"[bold]{r['run_id']}[/bold]  {r['status']}  attempts {r.get('attempts', 1)}  output {r['output_dir']}")
     console.print(f"started {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(r['started']))}"
                   + (f", finished {time.strftime('%H:%M:%S', time.localtime(r['finished']))}" if r.get("finished") else ""))
@@ -312,11 +278,9 @@ def batch(manifest: Path = typer.Argument(..., help="TOML manifest: [settings] a
           store: Optional[Path] = typer.Option(None, "--store", help="SQLite store"),
           quiet: bool = typer.Option(False, "--quiet", "-q")) -> None:
     """Run many conversions at once under one rate-limit budget; one failing does not stop the others."""
-    manifest_settings, items = read_manifest(manifest)
-    settings = batch_settings(manifest_settings, {"store_path": store})
     started = time.time()
-    with ProgressView(quiet) as view:
-        run_interruptibly(lambda: run_batch(items, settings, on_stage=view))
+    with Crosswalker(store_path=store) as cw, ProgressView(quiet) as view:
+        items = run_interruptibly(lambda: cw.abatch(manifest, on_stage=view))
     summary = {"manifest": str(manifest), "seconds": round(time.time() - started, 2),
                "conversions": [{"name": i.name, "status": i.status, "run_id": i.run_id, "out": str(i.out),
                                 "seconds": i.seconds, "error": i.error, "summary": i.summary} for i in items]}
@@ -350,19 +314,11 @@ def fleet(manifest: Path = typer.Argument(..., help="TOML manifest: [fleet] vend
 
     A rerun skips plans already finished with the same inputs. Exit 5 when any plan failed
     (OUT/fleet_summary.csv says why); the others are written."""
-    from .fleet import read_fleet_manifest, run_fleet
-    from .fleet.summary import counts
-
-    spec = read_fleet_manifest(manifest)
-    if vision is not None:
-        spec = dataclasses.replace(spec, vision=vision)
-    if workers is not None and scheduler is not None:
-        raise ConfigError("give --workers or --scheduler, not both")
-    settings = batch_settings(spec.settings, {"store_path": store})
-    progress = FleetProgress(len(spec.plans), quiet)
-    result = run_interruptibly(lambda: run_fleet(spec, settings, out, workers=workers, scheduler=scheduler,
-                                                 force=force, on_progress=progress))
-    c = counts(result.rows)
+    with Crosswalker(store_path=store) as cw:
+        progress = FleetProgress(quiet)
+        result = run_interruptibly(lambda: cw.afleet(manifest, out, workers=workers, scheduler=scheduler,
+                                                     vision=vision, force=force, on_progress=progress))
+    c = result.counts
     console.print(f"fleet: {c['finished']} plans done, {c['skipped']} finished earlier, {c['failed']} failed; "
                   f"shared work {result.shared_s:.1f} s, plans {result.plans_s:.1f} s, API ${result.cost_usd:.2f}")
     console.print(f"fleet summary: {out / 'fleet_summary.csv'} and {out / 'fleet.html'}")
@@ -384,14 +340,10 @@ def extract(file: Path = typer.Argument(..., help="a PDF (or any importable file
     """Extract a document's provisions or elections into crosswalk's JSON format."""
     from .extract import save_document
 
-    settings = _settings(store_path=store)
     password = _password(password, password_env)
     _check_extract_output(out, file)
-    with Store.open(settings.store_path) as st:
-        if vision and file.suffix.lower() == ".pdf":
-            doc = run_interruptibly(lambda: _extract_with_vision(file, password, settings, st))
-        else:
-            doc = load_document(file, password, st)
+    with Crosswalker(_settings(store_path=store)) as cw:
+        doc = run_interruptibly(lambda: cw.aextract(file, password, vision))
     tmp = out.with_name(f".{out.name}.crosswalk-tmp")
     try:
         save_document(doc, tmp)
@@ -399,7 +351,7 @@ def extract(file: Path = typer.Argument(..., help="a PDF (or any importable file
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise OutputError(f"{out}: cannot write: {exc.strerror or exc}") from None
-    _warn_unread_pages(doc)
+    warn_unread_pages(doc)
     console.print(f"{file}: {len(doc.items)} {'provisions' if doc.role == 'bpd' else 'elections'} → {out}")
 
 
@@ -420,15 +372,6 @@ def _check_extract_output(out: Path, source: Path) -> None:
             raise OutputError(f"{out}: exists and is not a crosswalk document JSON; crosswalk will not replace it")
 
 
-async def _extract_with_vision(file: Path, password: Optional[str], settings: Settings, store: Store):
-    from .extract.vision import read_pdf_with_vision
-    from .llm.provider import make_client
-
-    async with make_client(settings) as client:
-        return await read_pdf_with_vision(file, client, [settings.vision_model, settings.vision_fallback_model],
-                                          store, password)
-
-
 @app.command()
 def inspect(file: Path = typer.Argument(..., help="a document to import"),
             samples: int = typer.Option(3, help="sample records to show"),
@@ -437,26 +380,19 @@ def inspect(file: Path = typer.Argument(..., help="a document to import"),
                                                        "environment variable")) -> None:
     """Show what crosswalk imports from FILE: counts per type, sample records, and for PDFs each page's path."""
     password = _password(password, password_env)
-    if file.suffix.lower() == ".pdf" and file.is_file():
-        from .extract.pdf import document_from_text, read_text
-
-        text = read_text(file, password)  # read once: the page table and the records come from it
-        doc = document_from_text(text)
+    with Crosswalker() as cw:
+        doc = cw.inspect(file, password, cached=False)  # what is read now, not a cached copy
+    if doc.page_paths:
         pages = Table(title="pages")
-        for col in ("page", "lines", "path"):
+        for col in ("page", "items", "read from"):
             pages.add_column(col)
-        for n, (lines, path) in enumerate(zip(text.pages, text.page_paths), 1):
-            pages.add_row(str(n), str(len(lines)), path)
+        per_page: dict[int, int] = {}
+        for item in doc.items:
+            per_page[item.page or 0] = per_page.get(item.page or 0, 0) + 1
+        for n, path in enumerate(doc.page_paths, 1):
+            pages.add_row(str(n), str(per_page.get(n, 0)), path)
         console.print(pages)
-    else:
-        doc = load_document(file, password)
-    from .classify import classify
-    from .fingerprint import fingerprint
-
-    types: dict[str, int] = {}
-    for item in doc.items:
-        t = item.kind if doc.role == "aa" else classify(fingerprint(item))
-        types[t] = types.get(t, 0) + 1
+    types = item_types(doc)
     console.print(f"[bold]{doc.id}[/bold]  role={doc.role.upper()}  vendor={doc.vendor or '?'}  pages={doc.pages or '?'}  "
                   f"{'provisions' if doc.role == 'bpd' else 'elections'}={len(doc.items)}")
     table = Table(title="by type")
@@ -474,17 +410,10 @@ def eval_cmd(crosswalk_json: Path = typer.Argument(..., help="a *_crosswalk.json
              gold: Path = typer.Option(..., "--gold", help="gold labels (JSONL)"),
              worst: int = typer.Option(10, help="misses to list")) -> None:
     """Score a crosswalk against gold labels: precision, recall, F1, none-accuracy, worst misses."""
-    try:
-        data = json.loads(crosswalk_json.read_text(encoding="utf-8"))
-        predictions = {m["source_id"]: m["target_id"] for m in data["mappings"]}
-        confidence = {m["source_id"]: m.get("confidence", 0.0) for m in data["mappings"]}
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise InputError(crosswalk_json, f"not a crosswalk JSON: {exc}") from None
-    labels = load_gold(gold)
-    s = score(predictions, labels)
+    s, data, reviewed = Crosswalker.evaluate(crosswalk_json, gold)
+    confidence = {m["source_id"]: m.get("confidence", 0.0) for m in data["mappings"]}
     console.print(f"precision {s.precision:.3f}  recall {s.recall:.3f}  F1 {s.f1:.3f}  "
                   f"none-accuracy {s.none_accuracy:.3f}  (tp {s.tp}, fp {s.fp}, fn {s.fn}, none items {s.none_total})")
-    reviewed = sum(1 for m in data["mappings"] if m.get("reviewed") and m["source_id"] in labels)
     if reviewed:  # these score the reviewer, not the matcher
         console.print(f"note: {reviewed} of the labelled items were set by a reviewer's decision (--decisions)")
     misses = sorted(s.misses, key=lambda m: -confidence.get(m["source"], 0.0))[:worst]
@@ -507,24 +436,21 @@ def plan(
     candidates_k: Optional[int] = typer.Option(None, "--candidates-k"),
 ) -> None:
     """Count candidate pairs before paying to score them: pairs in, pairs kept, verifier calls."""
-    from .candidates import check_fits_in_memory, plan_counts
-
     settings = _settings(candidates_k=candidates_k)
-    conv = load_conversion(_paths(source_bpd, target_bpd, source_aa, target_aa))
+    inputs = ConversionInputs(**{k: v for k, v in _paths(source_bpd, target_bpd, source_aa, target_aa).items() if v})
+    with Crosswalker(settings) as cw:
+        counts = cw.plan(inputs)
     table = Table(title=f"candidate plan (k={settings.candidates_k})")
     for col in ("crosswalk", "source", "target", "pairs in", "pairs kept", "calls (per pair)", "calls (per source)",
                 "memory", "cold time"):
         table.add_column(col, justify="right")
     warnings = []
-    for kind, (s, t) in conv.pairs().items():
-        c = plan_counts(len(s.items), len(t.items), settings.candidates_k)
+    for kind, c in counts.items():
         table.add_row(kind.upper(), str(c["source_items"]), str(c["target_items"]), f"{c['pairs_in']:,}",
                       f"{c['pairs_kept']:,}", f"{c['verifier_calls_per_pair']:,}", f"{c['verifier_calls_per_source']:,}",
                       f"{c['memory_mb']:,} MB", f"~{c['cold_seconds']:,} s")
-        try:
-            check_fits_in_memory(len(s.items), len(t.items), s.source_path)
-        except InputError as exc:
-            warnings.append(str(exc))
+        if c["too_large"]:
+            warnings.append(c["too_large"])
     console.print(table)
     console.print("memory: the score matrices at their peak; cold time: local reading of JSON, embedding and "
                   "scoring with nothing cached (2 cores), before any API call")

@@ -98,6 +98,7 @@ class ConversionResult:
     metrics: RunMetrics = field(default_factory=RunMetrics)
     instance: InstanceResult | None = None
     conversion: Conversion | None = None  # the documents as read
+    run_id: str = ""  # set when the outputs were written (`crosswalk status RUN`)
 
     def records(self, kind: str) -> list[dict]:
         """One dict per source item of the `kind` ('bpd' or 'aa') crosswalk: a DataFrame's rows."""

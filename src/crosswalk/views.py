@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from .extract.pdf import unread_pages
 from .metrics import bottlenecks
 from .pipeline import ConversionResult
 from .report import count_by, status_counts
@@ -100,8 +101,8 @@ def print_summary(result: ConversionResult, out: Path, seconds: float) -> None:
 class FleetProgress:
     """Plans done, failed, rate and ETA, one line per plan on stderr (`--quiet`: none)."""
 
-    def __init__(self, total: int, quiet: bool):
-        self.total, self.quiet = total, quiet
+    def __init__(self, quiet: bool):
+        self.total, self.quiet = 0, quiet
         self.done = self.failed = self.skipped = 0
         self.started = time.perf_counter()
 
@@ -109,7 +110,7 @@ class FleetProgress:
         if event["event"] == "shared" and not self.quiet:
             print(f"fleet: shared work ready in {event['seconds']:.1f} s", file=sys.stderr, flush=True)
         if event["event"] == "start":
-            self.started = time.perf_counter()
+            self.started, self.total = time.perf_counter(), event["total"]
         if event["event"] != "plan":
             return
         status = event["status"]
@@ -125,3 +126,13 @@ class FleetProgress:
         note = f" ({event['plan']}: {event['error']})" if status == "failed" else ""
         print(f"fleet: {self.done + self.skipped}/{self.total} done, {self.failed} failed, "
               f"{rate * 3600:.0f} plans/h, {eta}{note}", file=sys.stderr, flush=True)
+
+
+def warn_unread_pages(*docs) -> None:
+    """Name every PDF page that gave nothing (no text layer and no OCR, or a failure), file and page."""
+    for doc in docs:
+        if doc is None:
+            continue
+        unread = unread_pages(doc.page_paths)
+        if unread:
+            console.print(f"[yellow]{Path(doc.source_path).name}: {'; '.join(unread)}[/yellow]", highlight=False)

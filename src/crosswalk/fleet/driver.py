@@ -37,7 +37,7 @@ from ..store import Store
 from .executor import Executor, make_executor
 from .manifest import FleetManifest, Plan
 from .plan import PlanOutcome, SharedWork, run_plan, scan_plan
-from .summary import SUMMARY_NAMES, summary_row, write_summary
+from .summary import SUMMARY_NAMES, counts, summary_row, write_summary
 
 LOCK_NAME = ".crosswalk-fleet.lock"
 
@@ -61,6 +61,11 @@ class FleetResult:
     @property
     def failed(self) -> list[dict]:
         return [r for r in self.rows if r["status"] == "failed"]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """plans, finished, skipped (finished earlier), failed."""
+        return counts(self.rows)
 
 
 def _sha256(path: Path) -> str:
