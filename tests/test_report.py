@@ -91,3 +91,22 @@ def test_recommended_actions():
     assert recommended_action("abstain", "", "").startswith("Review")
     assert "election" in recommended_action("match", "design", "high")
     assert recommended_action("match", "administrative", "none") == "None: wording only"
+
+
+def test_reports_rendered_in_memory_match_the_ones_read_back(tmp_path, session_store_path):
+    """A run renders its workbook and HTML from the result in memory; `crosswalk report` reads the
+    same records back from OUT. Both must give the same review rows, exceptions and proposals."""
+    from crosswalk import ConversionInputs, Crosswalker
+    from crosswalk.report.review import load_review, review_from_result
+
+    inputs = ConversionInputs(source_bpd=EXAMPLES / "source_bpd.json", target_bpd=EXAMPLES / "target_bpd.json",
+                              source_aa=EXAMPLES / "source_aa_filled.json", target_aa=EXAMPLES / "target_aa.json")
+    out = tmp_path / "out"
+    with Crosswalker(store_path=session_store_path) as cw:
+        result = cw.convert(inputs, out=out)
+    run = json.loads((out / "run.json").read_text())
+    metrics = json.loads((out / "metrics.json").read_text())
+    in_memory, read_back = review_from_result(result, run, metrics), load_review(out)
+    assert in_memory.rows == read_back.rows and sum(len(r) for r in in_memory.rows.values()) > 0
+    assert in_memory.exceptions == read_back.exceptions and in_memory.proposals == read_back.proposals
+    assert in_memory.confirmation_counts == read_back.confirmation_counts

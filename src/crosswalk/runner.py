@@ -202,7 +202,9 @@ def write_outputs(tmp: Path, conv: Conversion, settings: Settings, result: Conve
     for name in DOCUMENT_ROLES:
         if getattr(conv, name) is not None:  # saved so `crosswalk report` never needs the inputs again
             save_document(getattr(conv, name), tmp / "documents" / f"{name}.json")
-    failed = write_reports(tmp)
+    from .report.review import review_from_result
+
+    failed = write_reports(tmp, review_from_result(result, record, metrics))
     if failed:  # run.json says which report is missing, and why
         write_json(tmp / "run.json", {**record, "failed_reports": failed})
     return failed

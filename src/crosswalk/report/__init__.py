@@ -130,8 +130,9 @@ def count_by(items: list, attribute: str) -> dict[str, int]:
     return counts
 
 
-def write_reports(out: Path) -> dict[str, str]:
-    """(Re)build workbook.xlsx and report.html from the run outputs already in `out`.
+def write_reports(out: Path, data=None) -> dict[str, str]:
+    """(Re)build workbook.xlsx and report.html in `out`: from `data` (a run's `ReviewData`, built in
+    memory), or read back from the run outputs already in `out`.
 
     Each file is written beside its final name and renamed, so a failure never leaves a
     half-written report. A writer that fails is skipped, not fatal: the result maps each
@@ -141,7 +142,7 @@ def write_reports(out: Path) -> dict[str, str]:
     from .review import load_review
     from .workbook import write_workbook
 
-    data = load_review(out)
+    data = data if data is not None else load_review(out)
     failed: dict[str, str] = {}
     for name, writer in (("workbook.xlsx", write_workbook), ("report.html", write_html)):
         tmp = out / f".{name}.tmp"

@@ -1,8 +1,8 @@
-"""The review rows analysts work from, built from a finished run's output directory.
+"""The review rows analysts work from: `ReviewData`, which the workbook and the HTML report render.
 
-Both the workbook and the HTML report are rendered from `ReviewData`, which is read
-back from OUT (crosswalk JSON, step 3/4 outputs, the saved input documents, run
-and metrics JSON): `crosswalk report OUT` rebuilds them without recomputing anything.
+A run builds it from its result in memory (`review_from_result`); `crosswalk report OUT` reads
+the same records back from OUT (`load_review`: crosswalk JSON, step 3/4 outputs, the saved
+documents, run and metrics JSON) and rebuilds the reports without recomputing anything.
 """
 
 from __future__ import annotations
@@ -120,23 +120,42 @@ def recommended_action(status: str, variance_type: str, impact: str, reviewed: b
 def load_review(out: Path) -> ReviewData:
     """Read a finished run's outputs into review rows."""
     out = Path(out)
-    run = _read_json(out / "run.json")
-    metrics = _read_json(out / "metrics.json") if (out / "metrics.json").exists() else {}
     docs = {name: load_document(out / "documents" / f"{name}.json")
             for name in DOCUMENT_NAMES if (out / "documents" / f"{name}.json").exists()}
-    variances = {v["source_id"]: v for v in _optional(out / "variances.json", "variances")}
-    confirmations = {c["source_id"]: c for c in _optional(out / "confirmations.json", "confirmations")}
-    rows = {}
-    for kind in ("bpd", "aa"):
-        path = out / f"{kind}_crosswalk.json"
-        if path.exists():
-            rows[kind] = _rows(kind, _read_json(path), docs.get(f"source_{kind}"), docs.get(f"target_{kind}"),
-                               variances, confirmations)
+    crosswalks = {kind: _read_json(out / f"{kind}_crosswalk.json") for kind in ("bpd", "aa")
+                  if (out / f"{kind}_crosswalk.json").exists()}
+    return review_data(_read_json(out / "run.json"),
+                       _read_json(out / "metrics.json") if (out / "metrics.json").exists() else {},
+                       docs, crosswalks, _optional(out / "variances.json", "variances"),
+                       _optional(out / "confirmations.json", "confirmations"),
+                       _read_exceptions(out / "exception_log.csv"), _optional(out / "proposed_target_aa.json", "proposals"))
+
+
+def review_from_result(result, run: dict, metrics: dict) -> ReviewData:
+    """The review rows of a `ConversionResult` still in memory (what a run renders its reports from)."""
+    from . import crosswalk_payload
+
+    conv = result.conversion
+    docs = {name: getattr(conv, name) for name in DOCUMENT_NAMES if conv is not None and getattr(conv, name) is not None}
+    crosswalks = {kind: crosswalk_payload(m.crosswalk) for kind, m in result.results.items()}
+    inst = result.instance
+    dump = lambda records: [r.model_dump(mode="json") for r in records] if inst is not None else []
+    return review_data(run, metrics, docs, crosswalks, dump(inst.variances if inst else ()),
+                       dump(inst.confirmations if inst else ()), inst.exceptions if inst else [],
+                       dump(inst.proposals if inst else ()))
+
+
+def review_data(run: dict, metrics: dict, docs: dict[str, Document], crosswalks: dict[str, dict],
+                variances: list[dict], confirmations: list[dict], exceptions: list[dict],
+                proposals: list[dict]) -> ReviewData:
+    by_source_v = {v["source_id"]: v for v in variances}
+    by_source_c = {c["source_id"]: c for c in confirmations}
+    rows = {kind: _rows(kind, cw, docs.get(f"source_{kind}"), docs.get(f"target_{kind}"), by_source_v, by_source_c)
+            for kind, cw in crosswalks.items()}
     counts: dict[str, int] = {}
-    for c in confirmations.values():
+    for c in by_source_c.values():
         counts[c["status"]] = counts.get(c["status"], 0) + 1
-    return ReviewData(run, metrics, rows, _read_exceptions(out / "exception_log.csv"),
-                      _optional(out / "proposed_target_aa.json", "proposals"), counts)
+    return ReviewData(run, metrics, rows, exceptions, proposals, counts)
 
 
 def _optional(path: Path, key: str) -> list[dict]:
