@@ -28,9 +28,9 @@ from typing import Literal
 
 import numpy as np
 
-from .candidates import TfidfSpace
 from .classify import compatible, topic
 from .fingerprint import AA_PLACEHOLDER, fingerprint
+from .lexical import TfidfSpace
 from .models import Crosswalk, Document, Record
 
 EXPLICIT_REF = re.compile(
