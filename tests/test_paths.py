@@ -126,3 +126,29 @@ def test_a_store_locked_by_another_process_waits_instead_of_failing(tmp_path):
         assert store.get_json("k1") == [1.0]
     waited = time.monotonic() - t0
     assert holder.wait(10) == 0 and 0.5 <= waited < 10
+
+
+def test_the_live_progress_table_and_the_fleet_progress_lines(monkeypatch, capsys):
+    """On a terminal the stage table is live (rich); the fleet prints done, failed, rate and ETA."""
+    from rich.console import Console
+
+    from crosswalk.views import FleetProgress, ProgressView
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    now = time.time()
+    with ProgressView(quiet=False) as view:
+        assert view._live is not None
+        view("bpd:embed", {"state": "running", "start": now, "items": 10})
+        view("bpd:embed", {"state": "done", "start": now, "duration_s": 1.5, "items": 10, "api_calls": 3, "cache_hits": 2})
+        view("aa:verify", {"state": "stopped", "start": now, "duration_s": 0.2, "items": 4})
+    console = Console(record=True, width=120)
+    console.print(view._table())
+    text = console.export_text()
+    assert "bpd:embed" in text and "done" in text and "aa:verify" in text and "stopped" in text
+    fleet = FleetProgress(quiet=False)
+    fleet({"event": "start", "total": 3, "started": 0})
+    fleet({"event": "plan", "plan": "a", "status": "finished", "error": ""})
+    fleet({"event": "plan", "plan": "b", "status": "failed", "error": "b.pdf: not a PDF"})
+    err = capsys.readouterr().err
+    assert "1/3 done, 0 failed" in err and "2/3 done, 1 failed" not in err and "1/3 done, 1 failed" in err
+    assert "plans/h" in err and "ETA" in err and "b.pdf: not a PDF" in err
