@@ -8,7 +8,8 @@ import pytest
 
 from crosswalk.confirm import ElectionLink, confirm, election_links
 from crosswalk.extract import load_document
-from crosswalk.merge import EXCEPTION_COLUMNS, elected_value, exception_log, merged_text
+from crosswalk.merge import elected_value, exception_log, merged_text
+from crosswalk.report.columns import EXCEPTION_COLUMNS
 from crosswalk.models import Crosswalk, Election, ElectionOption, FillIn, Mapping
 from crosswalk.pipeline import Conversion, run_conversion
 from crosswalk.settings import load_settings

@@ -20,6 +20,7 @@ from crosswalk.testing import FakeAPI, FakeAPIThread
 from .conftest import EXAMPLES
 
 PDFS = EXAMPLES / "pdf"
+pytestmark = pytest.mark.slow  # servers on loopback and CLI processes
 BPD = ConversionInputs(source_bpd=EXAMPLES / "source_bpd.json", target_bpd=EXAMPLES / "target_bpd.json")
 
 

@@ -30,8 +30,6 @@ REGULATORY_TERMS = re.compile(
     r"72\(t\)\(2\)\(h\)|401\(k\)\(2\)\(d\)|hurricane|disaster|cycle 3|cycle 4",
     re.I,
 )
-EXCEPTION_COLUMNS = ("ID", "Description", "Category", "Risk", "Owner", "Opened On", "Due Date", "Status",
-                     "Resolution", "Resolution Date", "Evidence Link", "Reviewer Sign-off")
 
 
 def elected_value(e: Election) -> str | None:

@@ -28,6 +28,7 @@ from typing import Callable
 
 from ..errors import OutputError
 from ..llm.provider import make_client
+from ..models import Document
 from ..report import crosswalk_payload
 from ..report.outdir import TMP_PREFIX, OutputFolder, is_crosswalk_output
 from ..runner import input_record, load_conversion
@@ -81,10 +82,22 @@ async def shared_work(manifest: FleetManifest, settings: Settings, store: Store,
     key = hashlib.sha256(json.dumps([digests, settings_record(settings), crosswalks, manifest.vision],
                                     sort_keys=True, default=str).encode()).hexdigest()
     inputs = {role: input_record(getattr(conv, role), digests[role]) for role in manifest.documents}
+    diffs = await asyncio.to_thread(bpd_diffs, conv.source_bpd, conv.target_bpd, result.results["bpd"].crosswalk)
     shared = SharedWork(key, conv.source_bpd, conv.target_bpd, conv.source_aa, conv.target_aa,
                         result.results["bpd"].crosswalk, result.results["aa"].crosswalk,
-                        {kind: m.plan for kind, m in result.results.items()}, settings, inputs)
+                        {kind: m.plan for kind, m in result.results.items()}, settings, inputs, diffs)
     return shared, result.metrics.as_dict()["cost_usd"]
+
+
+def bpd_diffs(source: Document, target: Document, crosswalk) -> dict:
+    """The word differences every plan's report shows for the BPD pairs (the templates' text: the same
+    in every plan). Computed once here instead of once per worker (2 s each on the corpus)."""
+    from ..report.html import word_diff
+
+    src = {p.id: p.text for p in source.provisions}
+    tgt = {p.id: p.text for p in target.provisions}
+    pairs = {(src[m.source_id], tgt[m.target_id]) for m in crosswalk.mappings if m.target_id in tgt}
+    return {pair: word_diff(*pair) for pair in pairs}
 
 
 def plan_run_id(shared_key: str, plan_digest: str) -> str:
@@ -240,8 +253,9 @@ async def _run_locked(manifest, settings, out, workers, scheduler, on_progress) 
                 fleet.result.rows.sort(key=lambda r: order[r["plan"]])
                 await asyncio.to_thread(write_summary, out, fleet.result.rows)
         result = fleet.result
-        result.shared_s, result.shared_cost_usd = shared_s, shared_cost
-        result.shared_api_calls, result.shared_tokens, _ = shared_usage
+        result.shared_s = shared_s
+        # the client's own sums (the stages' figures are rounded): marginal = total - shared, exactly
+        result.shared_api_calls, result.shared_tokens, result.shared_cost_usd = shared_usage
         result.api_calls, result.tokens, result.cost_usd = _usage(client)
         if client is not None:
             result.rate_limited = sum(u.rate_limited for u in client.usage.values())

@@ -23,6 +23,7 @@ from ..extract import load_document
 from ..metrics import RunMetrics
 from ..models import Crosswalk, Document, Election
 from ..pipeline import Conversion, ConversionResult, MatchResult, instance_step
+from ..report.html import remember_diffs
 from ..runner import run_summary, write_outputs
 from ..settings import Settings
 
@@ -43,6 +44,7 @@ class SharedWork:
     sizes: dict  # per crosswalk: the plan counts `run.json` reports
     settings: Settings
     inputs: dict  # the four documents' records for each plan's run.json
+    diffs: dict = field(default_factory=dict, repr=False)  # BPD pairs' word differences, for every plan's report
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,7 @@ def _plan_files(shared: SharedWork, path: Path, origin: str, vision, run_id: str
     inputs = {**shared.inputs, "plan": {"id": plan.id, "role": "aa", "vendor": plan.vendor, "path": origin,
                                         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                                         "items": len(plan.elections)}}
+    remember_diffs(shared.diffs)  # the same BPD pairs in every plan's report: diffed once, by the driver
     with tempfile.TemporaryDirectory(prefix="crosswalk-out-") as out:
         with metrics.stage("plan:outputs"):
             failed = write_outputs(Path(out), conv, shared.settings, result, run_id, inputs, started, summary)

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..models import Crosswalk
 from ..text import csv_cell
-from .columns import CONFIRMATION_COLUMNS, PROPOSAL_COLUMNS, VARIANCE_COLUMNS
+from .columns import CONFIRMATION_COLUMNS, EXCEPTION_COLUMNS, PROPOSAL_COLUMNS, VARIANCE_COLUMNS
 
 CSV_COLUMNS = ("source_id", "target_id", "alternates", "status", "confidence", "reasoning", "scores", "option_mapping",
                "reviewed")
@@ -98,8 +98,6 @@ def _flat(value: Any) -> Any:
 
 def write_instance(out: Path, instance: Any) -> None:
     """Step 3 and 4 outputs: confirmations, proposed target AA, variances, exception log."""
-    from ..merge import EXCEPTION_COLUMNS
-
     confirmations = [c.model_dump(mode="json") for c in instance.confirmations]
     write_json(out / "confirmations.json", {
         "confirmations": confirmations,

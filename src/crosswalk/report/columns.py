@@ -5,3 +5,6 @@ PROPOSAL_COLUMNS = ("target_id", "question_number", "question_text", "status", "
                     "fill_ins", "source_id", "source_value", "confidence", "flags")
 VARIANCE_COLUMNS = ("source_id", "target_id", "confirmation", "relation", "variance_type", "impact", "rule",
                     "differences", "source_text", "target_text")
+# the exception log's columns, in the analyst's order (merge.exception_log writes rows with these keys)
+EXCEPTION_COLUMNS = ("ID", "Description", "Category", "Risk", "Owner", "Opened On", "Due Date", "Status",
+                     "Resolution", "Resolution Date", "Evidence Link", "Reviewer Sign-off")

@@ -155,7 +155,7 @@ def write_workbook(data: ReviewData, path: Path) -> None:
     due = (dt.date.today() + dt.timedelta(days=int(data.run.get("settings", {}).get("exception_due_days", 14)))).isoformat()
     for kind, rows in data.rows.items():
         _crosswalk_sheet(wb, f"{kind.upper()} Crosswalk", rows, due)
-    from ..merge import EXCEPTION_COLUMNS
+    from .columns import EXCEPTION_COLUMNS
 
     _table_sheet(wb, "Exceptions", data.exceptions, list(EXCEPTION_COLUMNS), {"Description": 60, "Evidence Link": 26})
     if data.proposals:
