@@ -186,3 +186,19 @@ def test_scanned_plans_go_to_the_vision_model_once_through_the_driver(tmp_path, 
     typed = extract_pdf(tmp_path / ".plan-0001.text.pdf")  # what the simulated vision model was given to read back
     assert rows["plan-0001"]["answered"] == sum(_answered(e) for e in typed.elections) > 0
     assert rows["plan-0001"]["unlinked_answers"] == 0
+
+
+def test_manifest_errors_name_the_file_and_plan_names_stay_apart(tmp_path):
+    from crosswalk.errors import InputError
+    from crosswalk.fleet.manifest import plan_name
+
+    assert plan_name(Path("Acme Co (2027).pdf")) == "Acme_Co_2027"
+    assert plan_name(Path("fleet.html.pdf")) == "fleet.html-plan"  # never the summary page's name
+    bad = tmp_path / "fleet.toml"
+    bad.write_text("[settings]\nverifier = 'local'\n")
+    with pytest.raises(InputError, match="no \\[fleet\\] table"):
+        read_fleet_manifest(bad)
+    manifest = write_fleet(tmp_path, plans=1)
+    (tmp_path / "plans" / "plan-0000.json").write_text("{}")  # same name as plan-0000.pdf
+    with pytest.raises(InputError, match="would share the output folder"):
+        read_fleet_manifest(manifest)

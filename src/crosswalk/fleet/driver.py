@@ -36,9 +36,9 @@ from ..pipeline import run_conversion
 from ..settings import Settings, settings_record
 from ..store import Store
 from .executor import Executor, make_executor
-from .manifest import FleetManifest, Plan
+from .manifest import SUMMARY_NAMES, FleetManifest, Plan
 from .plan import PlanOutcome, SharedWork, run_plan, scan_plan
-from .summary import SUMMARY_NAMES, counts, summary_row, write_summary
+from .summary import counts, summary_row, write_summary
 
 LOCK_NAME = ".crosswalk-fleet.lock"
 
@@ -180,7 +180,10 @@ class FleetRun:
             self._record(plan, PlanOutcome(plan.name, "failed", f"vision: {exc}"))
             return
         async with self.slots:
-            outcome = await self.executor.submit(run_plan, handle, plan.name, str(plan.path), data, vision, run_id)
+            try:
+                outcome = await self.executor.submit(run_plan, handle, plan.name, str(plan.path), data, vision, run_id)
+            except Exception as exc:  # the cluster gave up on it (e.g. Dask's KilledWorker after 3 deaths)
+                outcome = PlanOutcome(plan.name, "failed", f"worker: {type(exc).__name__}: {str(exc)[:300]}")
         if outcome.status == "finished":
             try:
                 await asyncio.to_thread(self._write, folder, outcome.files)

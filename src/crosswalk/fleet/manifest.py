@@ -27,6 +27,8 @@ from ..errors import InputError
 ROLES = ("source_bpd", "target_bpd", "source_aa", "target_aa")
 PLAN_SUFFIXES = (".pdf", ".json")
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+# what the fleet writes at the top of OUT besides the plan folders
+SUMMARY_NAMES = frozenset({"fleet_summary.json", "fleet_summary.csv", "fleet_summary.xlsx", "fleet.html"})
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,10 @@ class FleetManifest:
 
 
 def plan_name(path: Path) -> str:
-    """A folder name for the plan: its file stem, with anything but letters, digits, '.', '_' and '-' as '_'."""
-    return SAFE_NAME.sub("_", path.stem).strip("._") or "plan"
+    """A folder name for the plan: its file stem, with anything but letters, digits, '.', '_' and '-' as '_'
+    (a stem that is one of the summary's names gets '-plan' after it)."""
+    name = SAFE_NAME.sub("_", path.stem).strip("._") or "plan"
+    return f"{name}-plan" if name.lower() in SUMMARY_NAMES else name
 
 
 def list_plans(paths: list[Path], where: Path) -> tuple[Plan, ...]:

@@ -17,7 +17,6 @@ from .manifest import Plan
 
 COLUMNS = ("plan", "status", "reason", "answered", "unlinked_answers", "exceptions", "design_variances",
            "regulatory_variances", "administrative_variances", "seconds", "worker", "file")
-SUMMARY_NAMES = frozenset({"fleet_summary.json", "fleet_summary.csv", "fleet_summary.xlsx", "fleet.html"})
 
 
 def summary_row(plan: Plan, outcome) -> dict:
