@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field, fields
@@ -279,42 +280,31 @@ async def run_conversion(conversion: Conversion, settings: Settings, store: Stor
     the API embedder (or passed in, so several conversions share one rate-limit budget).
     `decisions` (a reviewer's) override the matcher's verdicts for the items they settle.
     """
-    needs_client = settings.verifier == "llm" or settings.embedder == "openai"
-    own_client = client is None and needs_client
-    if own_client:
-        client = make_client(settings)
-    try:
-        return await _run_conversion(conversion, settings, store, client, on_stage, decisions)
-    finally:
-        if own_client:
-            await client.aclose()
-
-
-async def _run_conversion(conversion: Conversion, settings: Settings, store: Store,
-                          client: LLMClient | None, on_stage=None,
-                          decisions: Decisions | None = None) -> ConversionResult:
-    CALL_PRIORITY.set(next(CONVERSION_ORDER))  # in a batch, earlier conversions' calls go first
-    embedder = make_embedder(settings, store, client)
-    result = ConversionResult(metrics=RunMetrics(on_event=on_stage))
-    pairs = conversion.pairs()
-    try:
-        outcomes = await gather_or_cancel(*(
-            match_documents(kind, src, tgt, settings, embedder, result.metrics, store, client, decisions)
-            for kind, (src, tgt) in pairs.items()
-        ))
-        conversion = result.conversion = await conversion.read()
-        sources = (item.id for source, _ in conversion.pairs().values() for item in source.items)
-        check_decided_sources(decisions, sources)
-    except BaseException:
-        conversion.cancel_reading()  # a bad document stops the run; what was paid for is stored
-        raise
-    result.results = dict(zip(pairs, outcomes))
-    if "bpd" in result.results and "aa" in result.results:
-        with result.metrics.stage("confirm+merge", items=len(conversion.source_bpd.items)):
-            # off the event loop: in a batch, the other conversions' calls keep flowing meanwhile
-            result.instance = await asyncio.to_thread(instance_step, conversion, result.results["bpd"].crosswalk,
-                                                      result.results["aa"].crosswalk, settings)
-    return result
+    async with contextlib.AsyncExitStack() as owned:
+        if client is None and (settings.verifier == "llm" or settings.embedder == "openai"):
+            client = await owned.enter_async_context(make_client(settings))
+        CALL_PRIORITY.set(next(CONVERSION_ORDER))  # in a batch, earlier conversions' calls go first
+        embedder = make_embedder(settings, store, client)
+        result = ConversionResult(metrics=RunMetrics(on_event=on_stage))
+        pairs = conversion.pairs()
+        try:
+            outcomes = await gather_or_cancel(*(
+                match_documents(kind, src, tgt, settings, embedder, result.metrics, store, client, decisions)
+                for kind, (src, tgt) in pairs.items()
+            ))
+            conversion = result.conversion = await conversion.read()
+            sources = (item.id for source, _ in conversion.pairs().values() for item in source.items)
+            check_decided_sources(decisions, sources)
+        except BaseException:
+            conversion.cancel_reading()  # a bad document stops the run; what was paid for is stored
+            raise
+        result.results = dict(zip(pairs, outcomes))
+        if "bpd" in result.results and "aa" in result.results:
+            with result.metrics.stage("confirm+merge", items=len(conversion.source_bpd.items)):
+                # off the event loop: in a batch, the other conversions' calls keep flowing meanwhile
+                result.instance = await asyncio.to_thread(instance_step, conversion, result.results["bpd"].crosswalk,
+                                                          result.results["aa"].crosswalk, settings)
+        return result
 
 
 def instance_step(conv: Conversion, bpd_cw: Crosswalk, aa_cw: Crosswalk, settings: Settings) -> InstanceResult:
