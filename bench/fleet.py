@@ -20,6 +20,8 @@ vendor pair (Relius -> Ascensus) five ways, every figure measured in this run:
    time against the rate-limit bound for its pages (the window bound with the mean reply, and
    with the longest reply this run drew, as in bench/client.py), and the 429s it drew;
 7. one scanned plan on the embedded default (Tesseract OCR, no API), in this process.
+For 2, 6 and 7 it also prints the share of the generated answers that reached the plans' outputs
+(`answers_landed_*`: read from the plan, then put on a template question).
 Figures are printed, never asserted.
 """
 
@@ -39,7 +41,7 @@ from pathlib import Path
 from common import corpus_missing, parse_args  # noqa: E402  (sets up the path and offline mode)
 
 from crosswalk.examples.make_pdfs import aa_pdf  # noqa: E402
-from crosswalk.examples.make_plans import blank_template, make_plans, vision_fixtures  # noqa: E402
+from crosswalk.examples.make_plans import answers_given, blank_template, make_plans, vision_fixtures  # noqa: E402
 from crosswalk.extract import load_document  # noqa: E402
 from crosswalk.fleet import run_fleet  # noqa: E402
 from crosswalk.fleet.manifest import FleetManifest, list_plans  # noqa: E402
@@ -89,6 +91,14 @@ def killed_fleet(spec: FleetManifest, settings: dict, out: Path) -> tuple[int, i
     return len(spec.plans) - finished, finished
 
 
+def landed_share(rows: list[dict], work: Path) -> float | None:
+    """Answers that reached the plans' outputs (read from the plan and put on a template question),
+    over the answers the generator filled in: what an analyst gets without retyping."""
+    given = sum(answers_given(json.loads((work / f".{r['plan']}.answers.json").read_text())) for r in rows)
+    landed = sum(int(r["answered"]) - int(r["unlinked_answers"]) for r in rows if r["status"] != "failed")
+    return round(landed / given, 3) if given else None
+
+
 def main() -> int:
     args = parse_args(__doc__, ("--plans", {"type": int, "default": 50}),
                       ("--scanned-share", {"type": float, "default": 0.1}))
@@ -136,6 +146,7 @@ def run(args, corpus: Path, work: Path) -> int:
         plans_per_hour_2_workers=round(len(text_plans) / two.plans_s * 3600),
         speedup_2_workers=round(one.plans_s / two.plans_s, 2),
         marginal_plan_cost_usd_embedded=round(one.cost_usd, 4),
+        answers_landed_text=landed_share(one.rows, work),
         plan_output_mb=round(sum(f.stat().st_size for f in (work / "out-1").rglob("*") if f.is_file())
                              / len(text_plans) / 1e6, 2),
     )
@@ -182,12 +193,14 @@ def run(args, corpus: Path, work: Path) -> int:
                        scanned_wall_over_bound=round(vision.plans_s / longest, 3),
                        scanned_wall_over_mean_bound=round(vision.plans_s / bound, 3),
                        pages_per_scanned_plan=round(vision.vision_pages / len(scanned), 1),
+                       answers_landed_vision=landed_share(vision.rows, work),
                        vision_cost_per_scanned_plan_usd=round(vision.cost_usd / len(scanned), 4))
         log(f"6. {len(scanned)} scanned plans, {vision.vision_pages} pages: {vision.plans_s:.1f} s, bound "
             f"{bound:.1f} s (mean reply) / {longest:.1f} s (longest reply)")
         ocr = fleet(manifest(corpus, blank, scanned[:1], work), base, work / "out-ocr")
         failed += ocr.failed
         figures["ocr_plan_s"] = round(ocr.plans_s, 1)
+        figures["answers_landed_ocr"] = landed_share(ocr.rows, work)
         log(f"7. one scanned plan on the embedded default (Tesseract OCR, no API): {ocr.plans_s:.1f} s")
     figures["failed"] = len(failed)
     figures["failures"] = [f"{r['plan']}: {r['reason']}" for r in failed][:5]

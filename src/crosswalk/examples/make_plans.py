@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import random
 from pathlib import Path
 
@@ -85,14 +86,22 @@ def make_plans(template: Document, count: int, folder: Path, scanned_share: floa
     paths = []
     for n in range(count):
         path = folder / f"plan-{n:04d}.pdf"
+        plan = filled_plan(template, n, rng)
+        # what was filled in, beside the folder: a benchmark checks how many answers reach each plan's output
+        (folder.parent / f".{path.stem}.answers.json").write_text(json.dumps(plan))
         if every and n % every == every - 1:
             text_copy = folder.parent / f".{path.stem}.text.pdf"
-            aa_pdf(filled_plan(template, n, rng), text_copy)
+            aa_pdf(plan, text_copy)
             scan_pdf(text_copy, path)
         else:
-            aa_pdf(filled_plan(template, n, rng), path)
+            aa_pdf(plan, path)
         paths.append(path)
     return paths
+
+
+def answers_given(plan: dict) -> int:
+    """Questions a generated plan answers (a chosen option, or a value)."""
+    return sum(bool(e.get("selected_value")) or any(o["is_selected"] for o in e["options"]) for e in plan["elections"])
 
 
 def _record(e: Election) -> dict:
