@@ -17,7 +17,7 @@ from aiohttp import web
 from crosswalk import ConversionInputs, Crosswalker
 from crosswalk.testing import FakeAPI, FakeAPIThread
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, chat_server
 
 PDFS = EXAMPLES / "pdf"
 pytestmark = pytest.mark.slow  # servers on loopback and CLI processes
@@ -89,19 +89,10 @@ def test_a_reply_that_is_not_json_is_retried_then_reported(tmp_path, api_key):
         return web.Response(text="<html>gateway</html>", content_type="text/html")
 
     async def go():
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", html)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        try:
-            async with LLMClient(f"http://127.0.0.1:{port}/v1", api_key_env=api_key, max_retries=2, backoff_base=0.01,
-                                 backoff_cap=0.02, limiter_for=lambda m: ModelLimiter(100, 100_000, 2)) as client:
-                await client.chat("gpt-4.1", [{"role": "user", "content": "hello"}], max_tokens=20)
-        finally:
-            await runner.cleanup()
+        async with chat_server(html) as url, \
+                LLMClient(url, api_key_env=api_key, max_retries=2, backoff_base=0.01, backoff_cap=0.02,
+                          limiter_for=lambda m: ModelLimiter(100, 100_000, 2)) as client:
+            await client.chat("gpt-4.1", [{"role": "user", "content": "hello"}], max_tokens=20)
     with pytest.raises(ProviderError, match="not JSON"):
         asyncio.run(go())
     assert len(hits) == 3  # the first try and two retries

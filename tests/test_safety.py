@@ -22,7 +22,7 @@ import pytest
 
 from crosswalk.report.outdir import LOCK_NAME, OutputFolder, TMP_PREFIX
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, chat_server
 
 pytestmark = pytest.mark.slow  # real processes and servers: the full tier (`make test`)
 
@@ -477,23 +477,16 @@ def test_a_hung_request_is_abandoned_after_a_multiple_of_recent_latency():
     async def scenario():
         nonlocal release
         release = asyncio.Event()
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", chat)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        client = LLMClient(f"http://127.0.0.1:{port}/v1", timeout=300.0, backoff_base=0.01,
-                           limiter_for=lambda m: ModelLimiter(10_000, 10_000_000, 4))
-        try:
-            for _ in range(6):
-                await client.chat("m", [{"role": "user", "content": "hi"}], max_tokens=5)
-            return client.usage["verification"]
-        finally:
-            release.set()
-            await client.aclose()
-            await runner.cleanup()
+        async with chat_server(chat) as url:
+            client = LLMClient(url, timeout=300.0, backoff_base=0.01,
+                               limiter_for=lambda m: ModelLimiter(10_000, 10_000_000, 4))
+            try:
+                for _ in range(6):
+                    await client.chat("m", [{"role": "user", "content": "hi"}], max_tokens=5)
+                return client.usage["verification"]
+            finally:
+                release.set()
+                await client.aclose()
 
     usage = asyncio.run(asyncio.wait_for(scenario(), timeout=HANG_FLOOR_S * 4))
     assert usage.timeouts == 1 and usage.succeeded == 6

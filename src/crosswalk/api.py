@@ -15,6 +15,7 @@ the same settings, store and exception tree everywhere (`crosswalk.errors`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any, Callable
 
 from .candidates import check_fits_in_memory, plan_counts
 from .decisions import load_decisions
-from .errors import CrosswalkError, InputError
+from .errors import ConfigError, CrosswalkError, InputError
 from .evaluate import Scores, load_gold, score
 from .extract import load_document
 from .models import Document
@@ -154,17 +155,13 @@ class Crosswalker:
                      scheduler: str | None = None, vision: bool | None = None, force: bool = False,
                      on_progress: Callable[[dict], None] | None = None):
         """A fleet (README, "Fleets"): the vendor pair's crosswalks once, then every plan into OUT/<plan>/."""
-        import dataclasses
-
         from .fleet import read_fleet_manifest, run_fleet
 
+        if workers is not None and scheduler is not None:
+            raise ConfigError("give --workers or --scheduler, not both")
         spec = read_fleet_manifest(Path(manifest))
         if vision is not None:
             spec = dataclasses.replace(spec, vision=vision)
-        if workers is not None and scheduler is not None:
-            from .errors import ConfigError
-
-            raise ConfigError("give --workers or --scheduler, not both")
         settings = batch_settings(spec.settings, self._overrides)
         return await run_fleet(spec, settings, Path(out), workers=workers, scheduler=scheduler, force=force,
                                on_progress=on_progress)

@@ -142,30 +142,34 @@ async def read_page_with_fallback(client: LLMClient, models: list[str], store: S
 async def read_pdf_with_vision(path: Path, client: LLMClient, models: list[str], store: Store | None = None,
                                password: str | None = None, role: str | None = None) -> Document:
     """A PDF whose pages without a text layer are read by the vision model (the others from their text)."""
-    role, pages = scanned_pages(path, password, role)
+    from .pdf import read_text
+
+    text = read_text(path, password, ocr=False)
+    role, pages = scanned_pages(path, password, role, text)
     results = await asyncio.gather(*(read_page_with_fallback(client, models, store, p, role) for p in pages))
-    return document_with_vision(path, password, role, {p.page: r for p, r in zip(pages, results)}, models[0])
+    return document_with_vision(path, password, role, {p.page: r for p, r in zip(pages, results)}, models[0], text)
 
 
-def scanned_pages(path: Path, password: str | None = None, role: str | None = None) -> tuple[str, list[PageImage]]:
+def scanned_pages(path: Path, password: str | None = None, role: str | None = None,
+                  text=None) -> tuple[str, list[PageImage]]:
     """(the document's role, images of its pages without a text layer): what the vision model must read.
 
     Split from `document_with_vision` so that a fleet's workers render pages while the driver,
-    which owns the rate-limit budget, makes the calls."""
+    which owns the rate-limit budget, makes the calls. `text`: the PDF's text layer, when already read."""
     from .pdf import looks_like_aa, read_text
 
-    text = read_text(path, password, ocr=False)
+    text = text or read_text(path, password, ocr=False)
     missing = [n for n, how in enumerate(text.page_paths, 1) if how != "text"]
     role = role or ("aa" if looks_like_aa(text) else "bpd")
     return role, render_pages(path, password, missing)
 
 
 def document_with_vision(path: Path, password: str | None, role: str,
-                         read: dict[int, tuple[list[dict], str]], model: str) -> Document:
+                         read: dict[int, tuple[list[dict], str]], model: str, text=None) -> Document:
     """The document from its text layer plus the vision replies `read` (page -> (records, how it was read))."""
     from .pdf import document_from_text, read_text, unread_pages
 
-    text = read_text(path, password, ocr=False)
+    text = text or read_text(path, password, ocr=False)
     paths = list(text.page_paths)
     for number, (_, how) in read.items():
         paths[number - 1] = how

@@ -57,7 +57,6 @@ class FleetResult:
     rate_limited: int = 0        # 429s the provider answered (the limiter's job is to keep this at 0)
     vision_pages: int = 0
     vision_longest_s: float = 0.0
-    workers: int = 1
 
     @property
     def failed(self) -> list[dict]:
@@ -73,7 +72,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-async def shared_work(manifest: FleetManifest, settings: Settings, store: Store, client) -> tuple[SharedWork, float]:
+async def shared_work(manifest: FleetManifest, settings: Settings, store: Store, client) -> SharedWork:
     """The vendor pair's documents and crosswalks (every embedding and verdict is cached in the store)."""
     conv = await asyncio.to_thread(load_conversion, manifest.documents, None, store)
     result = await run_conversion(conv, settings, store, client)
@@ -83,10 +82,9 @@ async def shared_work(manifest: FleetManifest, settings: Settings, store: Store,
                                     sort_keys=True, default=str).encode()).hexdigest()
     inputs = {role: input_record(getattr(conv, role), digests[role]) for role in manifest.documents}
     diffs = await asyncio.to_thread(bpd_diffs, conv.source_bpd, conv.target_bpd, result.results["bpd"].crosswalk)
-    shared = SharedWork(key, conv.source_bpd, conv.target_bpd, conv.source_aa, conv.target_aa,
-                        result.results["bpd"].crosswalk, result.results["aa"].crosswalk,
-                        {kind: m.plan for kind, m in result.results.items()}, settings, inputs, diffs)
-    return shared, result.metrics.as_dict()["cost_usd"]
+    return SharedWork(key, conv.source_bpd, conv.target_bpd, conv.source_aa, conv.target_aa,
+                      result.results["bpd"].crosswalk, result.results["aa"].crosswalk,
+                      {kind: m.plan for kind, m in result.results.items()}, settings, inputs, diffs)
 
 
 def bpd_diffs(source: Document, target: Document, crosswalk) -> dict:
@@ -137,7 +135,7 @@ class FleetRun:
         self.manifest, self.settings, self.out = manifest, settings, out
         self.store, self.client, self.executor = store, client, executor
         self.on_progress = on_progress or (lambda event: None)
-        self.result = FleetResult(workers=executor.slots)
+        self.result = FleetResult()
         self.slots = asyncio.Semaphore(max(2 * executor.slots, 1))  # one queued behind each running plan
         # plans held in memory at once (file, page images, replies): enough for the vision model's whole
         # minute of pages (64 plans of 24 pages = 1,536 pages; a mid-tier TPM admits 384 a minute)
@@ -243,10 +241,10 @@ async def _run_locked(manifest, settings, out, workers, scheduler, on_progress) 
     try:
         with Store.open(settings.store_path) as store:
             t0 = time.perf_counter()
-            shared, shared_cost = await shared_work(manifest, settings, store, client)
+            shared = await shared_work(manifest, settings, store, client)
             shared_s = time.perf_counter() - t0
             shared_usage = _usage(client)
-            (on_progress or (lambda e: None))({"event": "shared", "seconds": shared_s, "cost_usd": shared_cost})
+            (on_progress or (lambda e: None))({"event": "shared", "seconds": shared_s, "cost_usd": shared_usage[2]})
             executor = await make_executor(workers, scheduler)
             fleet = FleetRun(manifest, settings, out, store, client, executor, on_progress)
             try:

@@ -139,10 +139,11 @@ def review_from_result(result, run: dict, metrics: dict) -> ReviewData:
     docs = {name: getattr(conv, name) for name in DOCUMENT_NAMES if conv is not None and getattr(conv, name) is not None}
     crosswalks = {kind: crosswalk_payload(m.crosswalk) for kind, m in result.results.items()}
     inst = result.instance
-    dump = lambda records: [r.model_dump(mode="json") for r in records] if inst is not None else []
-    return review_data(run, metrics, docs, crosswalks, dump(inst.variances if inst else ()),
-                       dump(inst.confirmations if inst else ()), inst.exceptions if inst else [],
-                       dump(inst.proposals if inst else ()))
+    if inst is None:  # a BPD-only or AA-only run: no step 3/4 records
+        return review_data(run, metrics, docs, crosswalks, [], [], [], [])
+    dump = lambda records: [r.model_dump(mode="json") for r in records]
+    return review_data(run, metrics, docs, crosswalks, dump(inst.variances), dump(inst.confirmations),
+                       inst.exceptions, dump(inst.proposals))
 
 
 def review_data(run: dict, metrics: dict, docs: dict[str, Document], crosswalks: dict[str, dict],
