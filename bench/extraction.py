@@ -1,7 +1,7 @@
 """Extraction benchmark: render the shared corpus as PDFs in several layouts, extract them
 back, and score per layout what came back.
 
-    python bench/extraction.py [--ocr-pages 12] [--json]
+    python bench/extraction.py [--ocr-pages 12] [--seeds 30] [--scan-seeds 10] [--json]
 
 A corpus record counts as found when an extracted record's text matches it with
 normalized similarity >= 0.9 (lower case, punctuation and blanks dropped; difflib
@@ -14,6 +14,15 @@ value accuracy the share of text questions whose typed value comes back. AA reco
 that are options the earlier extraction split out as questions ("m. Other: ____") are
 drawn as options and count as found when they come back as an option.
 
+Layout fuzzer (`--seeds N`, bench/fuzz.py): the corpus in N random styles (fonts, sizes,
+columns, headings bold or plain, spacing, numbering, run-in definitions, list layout,
+watermarks, box kinds, grid AAs), scored the same way, printed as the median, the worst
+decile (10th percentile) and the worst seed of each figure. Titles: the share of corpus
+records with a printed heading or defined term whose extracted provision carries it as
+its title. Ticks: ticked options read minus boxes ticked (0 is exact). Scans: the first
+--scan-pages pages of a fuzzed BPD as an image-only copy at the style's resolution, skew
+and noise, OCR'd, for the first --scan-seeds seeds.
+
 The OCR rows read an image-only copy of the first --ocr-pages pages (Tesseract takes
 about a second a page on this machine) and score the records rendered on those pages.
 """
@@ -23,6 +32,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import statistics
 import tempfile
 import time
 from collections import defaultdict
@@ -30,6 +40,7 @@ from pathlib import Path
 
 from common import corpus_missing, parse_args
 
+import fuzz
 from render import is_option_like, option_label, render_aa, render_bpd, scan_copy
 
 from crosswalk.extract.pdf import document_from_text, read_text
@@ -175,13 +186,141 @@ def aa_row(records: list[dict], truth, pdf: Path) -> dict:
             "pages": len(text.pages), "pages_per_s": len(text.pages) / seconds, "paths": sorted(set(text.page_paths))}
 
 
+def title_recall(records: list[dict], doc, index: Index) -> float:
+    """Share of records with a printed title whose best-matching provision carries that title."""
+    titled = [r for r in records if r["section_title"].strip()]
+    ok = 0
+    for r in titled:
+        votes = index.overlaps(r["provision_text"])
+        if not votes:
+            continue
+        target = normalize(r["provision_text"])
+        best = max(sorted(votes, key=votes.get, reverse=True)[:3], key=lambda i: similarity(target, index.texts[i]))
+        want, got = normalize(r["section_title"]), normalize(doc.provisions[best].title)
+        ok += bool(want) and (want == got or want in got)
+    return ok / max(len(titled), 1)
+
+
+def fuzz_bpd_row(records: list[dict], pdf: Path) -> dict:
+    started = time.perf_counter()
+    text = read_text(pdf)
+    doc = document_from_text(text, "bpd")
+    seconds = time.perf_counter() - started
+    extracted = [p.text for p in doc.provisions]
+    result = score_records([r["provision_text"] for r in records], extracted)
+    result.pop("found")
+    long_numbers = sum(len(p.section_number) > 12 for p in doc.provisions)
+    return {"recall": result["recall"], "titles": title_recall(records, doc, Index(extracted)),
+            "long_numbers": long_numbers, "pages": len(text.pages), "seconds": seconds}
+
+
+def fuzz_aa_row(records: list[dict], truth, pdf: Path) -> dict:
+    """Question recall (options split out as questions count when they come back as options), option
+    recall over the found questions' options, and ticked options read against boxes ticked."""
+    started = time.perf_counter()
+    text = read_text(pdf)
+    doc = document_from_text(text, "aa")
+    seconds = time.perf_counter() - started
+    questions = [e.question_text for e in doc.elections]
+    real = [r for r in records if not is_option_like(r)]
+    result = score_records([r["question_text"] for r in real], questions)
+    all_options = Index([o.text for e in doc.elections for o in e.options])
+    split_out = [r for r in records if is_option_like(r)]
+    found_split = sum(all_options.best(option_label(r)[1]) >= FOUND for r in split_out)
+    index = Index(questions)
+    want_n = got_n = 0
+    for r, ok in zip(real, result["found"]):
+        want = [normalize(o["option_text"]) for o in r.get("options") or []]
+        want_n += len(want)
+        if not ok or not want:
+            continue
+        e = _instance(doc, index, index.overlaps(r["question_text"]), r, truth)
+        got = [normalize(o.text) for o in e.options]
+        got_n += sum(any(similarity(w, g) >= FOUND for g in got) for w in want)
+    ticked = sum(sum(states) for states in truth.selected.values())
+    read = sum(bool(o.is_selected) for e in doc.elections for o in e.options)
+    return {"recall": (sum(result["found"]) + found_split) / max(len(records), 1),
+            "option_recall": got_n / max(want_n, 1), "ticks_true": ticked, "ticks_read": read,
+            "tick_diff": read - ticked, "pages": len(text.pages), "seconds": seconds}
+
+
+def _decile(values: list[float], worst_high: bool = False) -> float:
+    """The worst decile's edge: the 10th percentile (the 90th when high is bad)."""
+    ordered = sorted(values, reverse=worst_high)
+    return ordered[int(0.1 * len(ordered))] if ordered else float("nan")
+
+
+def run_fuzz(corpus: Path, out: Path, seeds: int, scan_seeds: int, scan_pages: int) -> dict:
+    """Every figure per seed, and its median, worst decile and worst seed."""
+    docs = {name: json.loads((corpus / f"{name}.json").read_text())
+            for name in ("source_bpd", "target_bpd", "source_aa", "target_aa")}
+    per_seed = []
+    for seed in range(seeds):
+        style = fuzz.random_style(seed)
+        row = {"seed": seed, "style": style.describe()}
+        for name in ("source_bpd", "target_bpd"):
+            pdf = out / f"fuzz-{seed}-{name}.pdf"
+            truth = fuzz.render_bpd(docs[name], pdf, style)
+            row[name] = fuzz_bpd_row(docs[name]["records"], pdf)
+            if seed < scan_seeds:
+                scan = out / f"fuzz-{seed}-{name}-scan.pdf"
+                fuzz.scan_copy(pdf, scan, style, scan_pages)
+                shown = [r for r in docs[name]["records"] if truth.pages[r["id"]] < scan_pages]
+                row[f"{name}_scan"] = fuzz_bpd_row(shown, scan)
+        for name in ("source_aa", "target_aa"):
+            pdf = out / f"fuzz-{seed}-{name}.pdf"
+            truth = fuzz.render_aa(docs[name], pdf, style)
+            row[name] = fuzz_aa_row(docs[name]["records"], truth, pdf)
+        per_seed.append(row)
+    summary = {}
+    for name in ("source_bpd", "target_bpd", "source_bpd_scan", "target_bpd_scan", "source_aa", "target_aa"):
+        seeds = [r["seed"] for r in per_seed if name in r]
+        rows = [r[name] for r in per_seed if name in r]
+        if not rows:
+            continue
+        figures = {}
+        for key in ("recall", "titles", "option_recall"):
+            if key in rows[0]:
+                values = [r[key] for r in rows]
+                worst = min(range(len(values)), key=values.__getitem__)
+                figures[key] = {"median": statistics.median(values), "worst_decile": _decile(values),
+                                "worst": values[worst], "worst_seed": seeds[worst]}
+        if "tick_diff" in rows[0]:
+            diffs = [r["tick_diff"] for r in rows]
+            figures["ticks_exact"] = sum(d == 0 for d in diffs) / len(diffs)
+            figures["tick_diff_worst"] = max(diffs, key=abs)
+        figures["pages_per_s"] = sum(r["pages"] for r in rows) / sum(r["seconds"] for r in rows)
+        summary[name] = figures
+    return {"seeds": per_seed, "summary": summary}
+
+
+def print_fuzz(fuzzed: dict) -> None:
+    n = len(fuzzed["seeds"])
+    print(f"\nLayout fuzzer: {n} seeds (median / worst decile / worst seed)")
+    print(f"{'document':<17} {'recall':>26} {'titles or options':>26} {'ticks exact':>11} {'pages/s':>8}")
+    for name, f in fuzzed["summary"].items():
+        cell = lambda k: (f"{f[k]['median']:.3f} / {f[k]['worst_decile']:.3f} / {f[k]['worst']:.3f} (#{f[k]['worst_seed']})"
+                          if k in f else "")
+        second = cell("titles") or cell("option_recall")
+        ticks = f"{f['ticks_exact']:.2f} ({f['tick_diff_worst']:+d})" if "ticks_exact" in f else ""
+        print(f"{name:<17} {cell('recall'):>26} {second:>26} {ticks:>11} {f['pages_per_s']:>8.1f}")
+
+
 def main() -> None:
-    args = parse_args(__doc__, ("--ocr-pages", {"type": int, "default": 12, "help": "pages of each image-only copy to OCR"}))
+    args = parse_args(__doc__, ("--ocr-pages", {"type": int, "default": 12, "help": "pages of each image-only copy to OCR"}),
+                      ("--seeds", {"type": int, "default": 30, "help": "fuzzed layouts (0: none)"}),
+                      ("--scan-seeds", {"type": int, "default": 10, "help": "fuzzed layouts also scanned and OCR'd"}),
+                      ("--scan-pages", {"type": int, "default": 3, "help": "pages of each fuzzed scan"}),
+                      ("--fuzz-only", {"action": "store_true", "help": "skip the fixed layouts"}))
     if corpus_missing(args.shared):
         return
     corpus = args.shared / CORPUS
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
+        fuzzed = run_fuzz(corpus, Path(tmp), args.seeds, args.scan_seeds, args.scan_pages) if args.seeds else None
+        if args.fuzz_only:
+            print(json.dumps(fuzzed, indent=2)) if args.json else print_fuzz(fuzzed)
+            return
         out = Path(tmp)
         for name in ("source_bpd", "target_bpd"):
             doc = json.loads((corpus / f"{name}.json").read_text())
@@ -202,7 +341,7 @@ def main() -> None:
                 truth = render_aa(doc, pdf, layout)
                 rows.append({"document": name, "layout": layout, **aa_row(doc["records"], truth, pdf)})
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"layouts": rows, "fuzz": fuzzed}, indent=2))
         return
     print(f"{'document':<11} {'layout':<20} {'records':>7} {'got':>5} {'recall':>7} {'split':>5} {'merged':>6} "
           f"{'options':>7} {'ticks':>6} {'values':>6} {'pages':>5} {'pages/s':>8}  paths")
@@ -212,6 +351,8 @@ def main() -> None:
                  else f"{'':>7} {'':>6} {'':>6}")
         print(f"{r['document']:<11} {r['layout']:<20} {r['records']:>7} {r['extracted']:>5} {r['recall']:>7.3f} "
               f"{r['split']:>5} {r['merged']:>6} {extra} {r['pages']:>5} {r['pages_per_s']:>8.1f}  {','.join(r['paths'])}")
+    if fuzzed:
+        print_fuzz(fuzzed)
 
 
 if __name__ == "__main__":

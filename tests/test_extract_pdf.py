@@ -217,8 +217,9 @@ def test_bpd_segments_run_in_definitions_and_subsections(tmp_path):
     got = [(p.section_number, p.title, p.text) for p in doc.provisions]
     assert got[0] == ("1.78", "Taxable Wage Base", "\"Taxable Wage Base\" means the contribution and benefit base.")
     assert got[1] == ("", "KEY EMPLOYEE", "Means any Employee who is a key employee.")
-    assert got[2][:2] == ("3.04(a)", "Schedule") and got[2][2].endswith("the following: (1) matching contributions; and")
-    assert got[3] == ("3.04(b)", "Breaks", "Breaks in Service are counted as the Plan provides for every Participant who returns.")
+    # the section heading has no text of its own: it titles its subsections, with their captions
+    assert got[2][:2] == ("3.04(a)", "Vesting – Schedule") and got[2][2].endswith("the following: (1) matching contributions; and")
+    assert got[3] == ("3.04(b)", "Vesting – Breaks", "Breaks in Service are counted as the Plan provides for every Participant who returns.")
     assert len(got) == 4
     assert "Adoption Agreement" in " ".join(doc.provisions[2].election_refs)
 

@@ -19,6 +19,7 @@ large anywhere (watermarks) are removed, as are bare page numbers and table-of-c
 from __future__ import annotations
 
 import ctypes
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class Line:
     bold: bool = False        # the whole line is set in a bold face
     bold_lead: str = ""       # the bold words the line starts with (a caption such as "(a) Eligibility.")
     size: float = 0.0         # font size in points
+    right: float = 0.0        # where the line's text ends (0: not known)
 
 
 @dataclass
@@ -81,19 +83,26 @@ def page_lines(pdf, page, number: int) -> list[Line]:
 
 
 def _text_runs(page, width: float, height: float) -> list[Run]:
-    """pdfium's text rectangles as runs, each with its text, font weight and size."""
+    """pdfium's text rectangles as runs, each with its text, font weight and size.
+
+    Text drawn at an angle (a diagonal "SAMPLE", a margin stamp) or in a colour too pale to be
+    body text (a watermark in light grey, or nearly transparent) is left out."""
     import pypdfium2.raw as raw
 
     tp = page.get_textpage()
     runs = []
     try:
         rects = [tp.get_rect(i) for i in range(tp.count_rects())]
-        rotated = _rotated_rects(page, rects)
-        for n, ((left, bottom, right, top), (index, text, space)) in enumerate(zip(rects, _rect_texts(tp, rects, rotated))):
-            if not text or n in rotated:  # text set at an angle: a watermark or a margin stamp, not body text
+        angled = _angled_chars(tp)
+        own = _big_rect_chars(tp, rects, angled)
+        hidden = angled.union(*own.values()) if own else angled
+        for (left, bottom, right, top), (index, text, space) in zip(rects, _rect_texts(tp, rects, hidden, own)):
+            if not text:
                 continue
             bold, size, font = False, 0.0, ""
             if index is not None and index >= 0:
+                if _is_pale(tp, index):
+                    continue
                 size = raw.FPDFText_GetFontSize(tp.raw, index)
                 font = _font_name(tp, index)
                 bold = raw.FPDFText_GetFontWeight(tp.raw, index) >= 600 or "bold" in font.lower()
@@ -116,62 +125,120 @@ def clean_text(text: str, font: str = "") -> str:
     return text.translate(BOXES)
 
 
-def _rotated_rects(page, rects) -> set[int]:
-    """Indices of the rectangles that are text objects drawn at an angle (their bounds match)."""
+PALE = 0.75    # text lighter than this (0 black, 1 white) or more transparent is a watermark, not body text
+ANGLED = 0.05  # radians: characters turned more than this are not body text
+
+
+def _angled_chars(tp) -> set[int]:
+    """Indices of the characters drawn at an angle (about 2 ms a page: one call per character)."""
     import pypdfium2.raw as raw
 
+    angled = set()
+    for k in range(tp.count_chars()):
+        angle = raw.FPDFText_GetCharAngle(tp.raw, k)  # radians in [0, 2π); -1 for generated breaks
+        if angle >= 0 and min(angle, 2 * math.pi - angle) > ANGLED:
+            angled.add(k)
+    return angled
+
+
+def _big_rect_chars(tp, rects, angled: set[int]) -> dict[int, list[int]]:
+    """The characters of each rectangle taller than two body lines, found by position.
+
+    Such a rectangle is large type (a title, an upright watermark letter) or angled text, and it
+    overlaps body lines: a probe inside it may land on the body text beneath, so its characters
+    are those whose centre lies inside it and whose height is on its scale (angled ones go)."""
     heights = sorted(t - b for _, b, _, t in rects)
-    if not heights or heights[-1] <= 2.5 * heights[len(heights) // 2]:
-        return set()  # no rectangle taller than a few lines: nothing is set at an angle (the common case, kept cheap)
-    boxes = []
-    for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_TEXT], max_depth=3):
-        a, b, c, d, _, _ = obj.get_matrix().get()
-        if abs(b) > 1e-3 or abs(c) > 1e-3:
-            boxes.append(obj.get_bounds())
-    if not boxes:
-        return set()
-    near = lambda r, box: all(abs(x - y) <= 3.0 for x, y in zip(r, box))
-    return {i for i, r in enumerate(rects) if any(near(r, box) for box in boxes)}
+    line = heights[len(heights) // 2] if heights else 0
+    big = [n for n, (_, b, _, t) in enumerate(rects) if t - b > 2 * line]
+    if not big:
+        return {}
+    boxes = [tp.get_charbox(k) for k in range(tp.count_chars())]
+    own = {}
+    for n in big:
+        l, b, r, t = rects[n]
+        own[n] = [k for k, (cl, cb, cr, ct) in enumerate(boxes)
+                  if k not in angled and ct - cb >= 0.3 * (t - b)
+                  and l - 1 <= (cl + cr) / 2 <= r + 1 and b - 1 <= (cb + ct) / 2 <= t + 1]
+    return own
 
 
-def _rect_texts(tp, rects, skip: set[int] = frozenset()) -> list[tuple[int | None, str, bool]]:
+def _is_pale(tp, index: int) -> bool:
+    """Text in a pale or nearly transparent colour: a watermark drawn upright."""
+    import pypdfium2.raw as raw
+
+    colour = [ctypes.c_uint() for _ in range(4)]
+    if not raw.FPDFText_GetFillColor(tp.raw, index, *(ctypes.byref(c) for c in colour)):
+        return False
+    r, g, b, a = (c.value / 255 for c in colour)
+    return a < 0.5 or 0.299 * r + 0.587 * g + 0.114 * b > PALE
+
+
+def _rect_texts(tp, rects, hidden: set[int] = frozenset(),
+                own: dict[int, list[int]] | None = None) -> list[tuple[int | None, str, bool]]:
     """(first character index, text, whether a space precedes it) of each rectangle.
 
     Rectangles hold consecutive characters in content order, so the page's text is read once
     and cut where each rectangle starts. (pdfium's bounded-text call rescans the page for each
     rectangle: measured 3x slower on dense pages.) A rectangle whose start cannot be placed
-    falls back to that call."""
+    falls back to that call. Rectangles in `own` are given by their characters, and characters
+    in `hidden` (angled ones, and those of `own`) are cut out of the others."""
     import pypdfium2.raw as raw
 
+    own = own or {}
     full = tp.get_text_range()
     if len(full) != tp.count_chars():
-        return [(tp.get_index(l + 0.5, (t + b) / 2, 2, 2), tp.get_text_bounded(l, b, r, t).strip(), True)
+        return [(tp.get_index(l + 0.5, (t + b) / 2, 2, 2), " ".join(tp.get_text_bounded(l, b, r, t).split()), True)
                 for l, b, r, t in rects]
     box = [ctypes.c_double() for _ in range(4)]
+
+    def char_box(k: int) -> tuple[float, float, float, float]:
+        raw.FPDFText_GetCharBox(tp.raw, k, *box)
+        return tuple(v.value for v in box)  # left, right, bottom, top
+
+    def inside(k: int, left, bottom, right, top) -> bool:
+        l, r, b, t = char_box(k)
+        return k not in hidden and left - 1 <= (l + r) / 2 <= right + 1 and bottom - 1 <= (b + t) / 2 <= top + 1
+
     starts = []
     for n, (left, bottom, right, top) in enumerate(rects):
-        if n in skip:
+        if n in own:  # large or angled text: a probe inside its box may land on body text beneath
             starts.append(None)
             continue
-        k = tp.get_index(left + 0.5, (top + bottom) / 2, 2, 2)
-        # the probe may land on the second glyph when the first is narrow (a quote): walk back
-        while k is not None and k > 0 and full[k - 1] not in "\r\n":
-            raw.FPDFText_GetCharBox(tp.raw, k - 1, *box)
-            l, r, b, t = (v.value for v in box)
+        previous = max((x for x in starts if x is not None), default=-1)
+        k = None
+        for x in (left + 0.5, left + 2.0, (left + right) / 2):  # a narrow first glyph (a quote) may be missed
+            probe = tp.get_index(x, (top + bottom) / 2, 2, 2)
+            if probe is not None and probe >= 0 and inside(probe, left, bottom, right, top):
+                k = probe
+                break
+        if k is None and hidden:  # the probe hit a watermark over the text: look the start up by position
+            k = next((j for j in range(previous + 1, len(full)) if inside(j, left, bottom, right, top)), None)
+        # the probe may land on the second glyph when the first is narrow (a quote): walk back, but not
+        # into the previous rectangle (a quote may be a rectangle of its own: both would hold it)
+        while k is not None and k > previous + 1 and full[k - 1] not in "\r\n" and k - 1 not in hidden:
+            l, r, b, t = char_box(k - 1)
             if not (left - 0.5 <= l and r <= right + 0.5 and b < top and t > bottom):
                 break
             k -= 1
         starts.append(k)
     out = []
-    for i, (k, (left, bottom, right, top)) in enumerate(zip(starts, rects)):
-        nxt = starts[i + 1] if i + 1 < len(starts) else len(full)
-        if i + 1 < len(starts) and i + 1 in skip:  # the skipped text follows: cut by bounds instead
-            nxt = None
+    following = len(full)  # the start of the next rectangle that has one
+    ends = []
+    for k in reversed(starts):
+        ends.append(following)
+        following = k if k is not None else following
+    ends.reverse()
+    for i, (k, nxt, (left, bottom, right, top)) in enumerate(zip(starts, ends, rects)):
+        if i in own:
+            chars = own[i]
+            out.append((chars[0] if chars else None, "".join(full[k] for k in chars).strip(), True))
+            continue
         space = k is None or k == 0 or full[k - 1].isspace()
         if k is None or nxt is None or nxt <= k:
-            out.append((k, tp.get_text_bounded(left, bottom, right, top).strip(), space))
+            out.append((k, " ".join(tp.get_text_bounded(left, bottom, right, top).split()), space))
         else:
-            out.append((k, " ".join(full[k:nxt].split()), space or full[k:nxt][:1].isspace()))
+            piece = full[k:nxt] if not hidden else "".join(c for j, c in enumerate(full[k:nxt], k) if j not in hidden)
+            out.append((k, " ".join(piece.split()), space or piece[:1].isspace()))
     return out
 
 
@@ -255,8 +322,10 @@ def join_runs(runs: list[Run], number: int) -> list[Line]:
     groups: list[list[Run]] = []
     # runs whose vertical middles lie close are one line, whatever their fonts (a ☐ glyph sits lower than text)
     middle = lambda r: (r.top + r.bottom) / 2
+    # and a letter set far larger than the line (an upright watermark letter) is a line of its own
+    similar = lambda a, b: not (a.size and b.size) or max(a.size, b.size) < 1.8 * min(a.size, b.size)
     for run in sorted(runs, key=middle):
-        if groups and abs(middle(groups[-1][0]) - middle(run)) < SAME_LINE * 1.5:
+        if groups and abs(middle(groups[-1][0]) - middle(run)) < SAME_LINE * 1.5 and similar(groups[-1][0], run):
             groups[-1].append(run)
         else:
             groups.append([run])
@@ -274,7 +343,7 @@ def join_runs(runs: list[Run], number: int) -> list[Line]:
             lead.append(r.text)
         size = max(r.size for r in group)
         lines.append(Line(number, min(r.top for r in group), group[0].left, text, bold=len(lead) == len(group),
-                          bold_lead=" ".join(lead), size=size))
+                          bold_lead=" ".join(lead), size=size, right=max(r.right for r in group)))
     return lines
 
 

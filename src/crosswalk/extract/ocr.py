@@ -67,9 +67,11 @@ def ocr_lines(image, number: int) -> list[Line]:
         if not word or float(data["conf"][i]) < MIN_CONFIDENCE:
             continue
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        line = lines.setdefault(key, {"words": [], "top": data["top"][i], "left": data["left"][i]})
+        line = lines.setdefault(key, {"words": [], "top": data["top"][i], "left": data["left"][i], "right": 0})
         line["words"].append(word)
+        line["right"] = max(line["right"], data["left"][i] + data["width"][i])
         line["top"] = min(line["top"], data["top"][i])
         line["left"] = min(line["left"], data["left"][i])
     # Tesseract's blocks come in reading order (columns included), so its order is kept
-    return [Line(number, l["top"] / height, l["left"] / width, " ".join(l["words"])) for l in lines.values()]
+    return [Line(number, l["top"] / height, l["left"] / width, " ".join(l["words"]), right=l["right"] / width)
+            for l in lines.values()]

@@ -176,22 +176,52 @@ def _read_page(pdf, n: int, ocr: bool) -> tuple[list[Line], str, object | None]:
 # ---------------------------------------------------------------- paragraphs
 
 def paragraph_starts(lines: list[Line]) -> list[bool]:
-    """Which lines open a paragraph: after a larger gap, after a short line, or on a new page/column."""
+    """Which lines open a paragraph: after a larger gap, after a line that stops short of the
+    column's right edge, or on a new page/column."""
     pitches = [b.top - a.top for a, b in zip(lines, lines[1:]) if a.page == b.page and 0 < b.top - a.top < 0.05]
     pitch = statistics.median(pitches) if pitches else 0.02
-    widest = max((l.left + len(l.text) for l in lines), default=0)
+    is_short = _short_lines(lines)
     starts = []
-    for prev, line in zip([None, *lines], lines):
+    for n, (prev, line) in enumerate(zip([None, *lines], lines)):
         if prev is None:
             starts.append(True)
             continue
-        short = len(prev.text) < 0.6 * widest and not prev.text.rstrip().endswith(("-", ","))
+        short = is_short[n - 1] and not prev.text.rstrip().endswith(("-", ","))
         if prev.page != line.page or line.top <= prev.top:  # a new page or column: the text may run on
             starts.append(short or line.bold or bool(line.bold_lead))
             continue
         gap = line.top - prev.top > 1.45 * pitch
         starts.append(gap or short or line.bold_lead != "" and not prev.bold)
     return starts
+
+
+def _short_lines(lines: list[Line]) -> list[bool]:
+    """Lines that end short of their column's right edge: the last line of a paragraph.
+
+    The edge is where most lines of that page and column end; the slack allowed is three times how
+    ragged the document's lines are (justified text: about none, so a line 2% short is a paragraph's
+    end; ragged-right text: a few percent), for a line that ends a sentence; any line ending a third
+    of the column short counts (a heading), as does a line under 60% of the longest line's characters
+    (all there is without positions)."""
+    widest = max((len(l.text) for l in lines), default=0)
+    few_characters = [len(l.text) < 0.6 * widest for l in lines]
+    if not lines or any(not l.right for l in lines):
+        return few_characters
+    columns: dict[tuple[int, bool], list[float]] = {}
+    for l in lines:
+        columns.setdefault((l.page, l.left >= 0.45), []).append(l.right)
+    edges = {}
+    for key, rights in columns.items():
+        rights = sorted(rights)
+        edges[key] = rights[int(0.9 * (len(rights) - 1))] if len(rights) >= 5 else None
+    page_edge = {page: max(r for (p, _), rs in columns.items() if p == page for r in rs) for page, _ in columns}
+    edge_of = lambda l: edges[(l.page, l.left >= 0.45)] or page_edge[l.page]
+    shortfall = sorted(max(0.0, edge_of(l) - l.right) for l in lines if not _ends_sentence(l.text))
+    ragged = shortfall[len(shortfall) // 2] if shortfall else 0.0
+    slack = max(0.02, 3 * ragged)
+    # a line that ends a sentence and stops short, or any line far short (a heading, a list label)
+    return [few or edge_of(l) - l.right > slack and (_ends_sentence(l.text) or edge_of(l) - l.right > 0.35 * (edge_of(l) - l.left))
+            for l, few in zip(lines, few_characters)]
 
 
 def _join(parts: list[str]) -> str:
@@ -214,21 +244,79 @@ def _is_title(text: str) -> bool:
             and (text.isupper() or sum(w[:1].isupper() for w in words) >= 0.6 * len(words)))
 
 
+# Where a defined term starts inside a line ("...Section 12.6(d). 1.3 "Act" means ...", "...402(a).
+# ADOPTION AGREEMENT: Means ..."): the text layer of a justified page, or one that lost its line
+# breaks, runs definitions together.
+TERM = r"[\"“][^\"”]{2,80}[\"”]"
+CAPS_TERM = r"[A-Z][A-Z0-9\-/()’',&]+(?: [A-Z0-9\-/()’',&]+){0,9}"
+NUMBER = r"\d{1,2}\.\d{1,3}\.?\s+"
+# Only numbered terms and capitalised ones with a colon are cut inside a line: a bare quoted term
+# with "means" also occurs inside a provision ("(a) Employee. "Employee" means ...").
+DEFINITION_INSIDE = re.compile(rf"(?<=[.;:] )(?={NUMBER}{TERM}\s+(?:means|shall mean)\b|{CAPS_TERM}:\s*Means\b)")
+# A quoted term cut by the line end ('1.10 "Anniversary' / 'Date" means ...') and a capitalised term
+# printed at the end of the line before its "Means" ('...402(a). ADOPTION AGREEMENT' / 'Means the ...').
+OPEN_TERM_TAIL = re.compile(rf"(?:^((?:{NUMBER})?[\"“][^\"”]{{1,80}})|(?<=[.;:] )({NUMBER}[\"“][^\"”]{{1,80}}))$")
+TERM_CLOSE_HEAD = re.compile(r"^[^\"”]{0,80}[\"”]\s+(?:means|shall mean)\b")
+CAPS_TAIL = re.compile(rf"(?:^|(?<=[.;:] ))({CAPS_TERM})$")
+MEANS_HEAD = re.compile(r"^Means\b")
+
+
+def split_definitions(lines: list[Line], starts: list[bool]) -> tuple[list[Line], list[bool]]:
+    """Lines cut so that every defined term opens a line that opens a paragraph, wherever the
+    page put it: inside a line, wrapped over a line end, or on the line before its "Means"."""
+    out: list[Line] = []
+    out_starts: list[bool] = []
+    carry = ""  # the start of a term moved onto the next line
+    for n, (line, para) in enumerate(zip(lines, starts)):
+        text = f"{carry} {line.text.strip()}".strip() if carry else line.text.strip()
+        para = para or bool(carry)
+        carry = ""
+        following = lines[n + 1].text.strip() if n + 1 < len(lines) else ""
+        tail = OPEN_TERM_TAIL.search(text) if TERM_CLOSE_HEAD.match(following) else None
+        if tail is None and MEANS_HEAD.match(following):
+            tail = CAPS_TAIL.search(text)
+        if tail:
+            group = next(g for g in range(1, (tail.re.groups or 0) + 1) if tail.group(g))
+            carry, text = tail.group(group), text[: tail.start(group)].rstrip()
+        pieces = [p for p in DEFINITION_INSIDE.split(text) if p.strip()]
+        for k, piece in enumerate(pieces):
+            out.append(replace(line, text=piece.strip(), left=line.left + 0.001 * k))
+            out_starts.append(para or k > 0)
+        if not pieces and not carry:
+            continue
+    return out, out_starts
+
+
+LIST_LEAD_IN = (":", ";", "; and", "; or", ", and", ", or", " and", " or")
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.rstrip().rstrip("\"”’'").endswith((".", ":", ";"))
+
+
+def _strong_start(s: str) -> bool:
+    """A line that opens a provision even with no gap, short line or bold before it, once the line
+    before ended a sentence: a numbered heading or definition, a quoted or capitalised definition."""
+    m = SECTION.match(s)
+    if m:
+        rest = m.group(2)
+        return bool(QUOTED_DEFINITION.match(rest) or CAPTION.match(rest) or (_is_title(rest) and rest[:1].isupper()))
+    return bool(QUOTED_DEFINITION.match(s) or CAPS_DEFINITION.match(s) or SUBSECTION.match(s))
+
+
 def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
     """The provision a line opens, or None when it continues the current one."""
     s = line.text.strip()
-    if not para and not line.bold_lead:
-        return None
     m = SECTION.match(s)
     if m and (m.group(2)[:1].isupper() or m.group(2)[:1] in "\"“'‘"):
         rest = m.group(2)
         d = QUOTED_DEFINITION.match(rest)
         if d:
             return {"number": m.group(1), "title": d.group(1), "parts": [rest]}
-        if line.bold or _is_title(rest):
-            return {"number": m.group(1), "title": rest.rstrip("."), "parts": []}
         c = CAPTION.match(rest)
-        if c:
+        if line.bold or (_is_title(rest) and not c):
+            return {"number": m.group(1), "title": rest.rstrip("."), "parts": [], "heading": True}
+        if c:  # a run-in heading: "1.04 Compensation. The term ..."
             return {"number": m.group(1), "title": c.group(1), "parts": [c.group(2)]}
         return {"number": m.group(1), "title": "", "parts": [rest]}
     d = QUOTED_DEFINITION.match(s)
@@ -241,19 +329,19 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
     if m and para:  # a subsection paragraph: "(a) Caption. Text", "(f)(1) Text"
         label, rest = m.group(1), m.group(2)
         if line.bold:
-            return {"number": section + label, "title": rest.rstrip("."), "parts": []}
+            return {"label": label, "title": rest.rstrip("."), "parts": []}
         if line.bold_lead and len(line.bold_lead) > len(label) + 2:
             caption = line.bold_lead[len(label):].strip()
             body = rest[len(caption):].strip()
-            return {"number": section + label, "title": caption.rstrip("."), "parts": [body] if body else []}
+            return {"label": label, "title": caption.rstrip("."), "parts": [body] if body else []}
         c = CAPTION.match(rest)
         if c and len(c.group(1).split()) <= 8:
-            return {"number": section + label, "title": c.group(1), "parts": [c.group(2)]}
-        return {"number": section + label, "title": "", "parts": [s]}
+            return {"label": label, "title": c.group(1), "parts": [c.group(2)]}
+        return {"label": label, "title": "", "parts": [s]}
     if para and line.bold and len(s) < 100 and not s.endswith((",", ";")) and not ARTICLE.match(s):
-        return {"number": "", "title": s.rstrip(".:"), "parts": []}
+        return {"number": "", "title": s.rstrip(".:"), "parts": [], "heading": True}
     if para and s.isupper() and _is_title(s) and not ARTICLE.match(s):
-        return {"number": "", "title": s.rstrip(".:"), "parts": []}
+        return {"number": "", "title": s.rstrip(".:"), "parts": [], "heading": True}
     return None
 
 
@@ -262,33 +350,91 @@ def _opens_paragraph(current: dict, s: str) -> bool:
     if not current["parts"]:
         return False
     last = current["parts"][-1].rstrip()
-    return not last.endswith((":", ",", " and", " or", "-")) and (s[:1].isupper() or s[:1] in "\"“'‘(")
+    return not last.endswith((*LIST_LEAD_IN, ",", "-")) and (s[:1].isupper() or s[:1] in "\"“'‘(")
+
+
+ROMAN = re.compile(r"^\(?[ivx]{1,5}[.)]")
+
+
+class Labels:
+    """Subsection labels under the current section, nested by kind ("(a)" > "(1)" > "(i)" > "(A)"):
+    a label of a kind already open closes the deeper ones, so "a." then "b." gives "1.04b.", never
+    "1.04a.b." (Ascensus-style lettering ran on to 40 characters before)."""
+
+    def __init__(self):
+        self.section, self.stack = "", []  # stack of (kind, label)
+        self.heading = ""  # the section's heading when it has no text of its own
+
+    def reset(self, section: str) -> None:
+        self.section, self.stack, self.heading = section, [], ""
+
+    def number(self, label: str) -> str:
+        kind = self._kind(label)
+        kinds = [k for k, _ in self.stack]
+        if kind in kinds:
+            del self.stack[kinds.index(kind):]
+        elif label.strip("().") not in ("a", "1", "i", "A"):
+            self.stack = []  # "(d)" with no "(a)" seen (a list item kept with its lead-in): a top level
+        self.stack.append((kind, label))
+        return self.section + "".join(l for _, l in self.stack)
+
+    def _kind(self, label: str) -> str:
+        core = label.strip("().")
+        if core.isdigit():
+            return "digit"
+        if ROMAN.match(label) and not (core in ("i", "v", "x") and self._follows_letter(core)):
+            return "roman"
+        return "upper" if core.isupper() else "lower"
+
+    def _follows_letter(self, core: str) -> bool:
+        """"i." after "h." (or "v." after "u.") is a letter, not a roman numeral."""
+        previous = next((l.strip("().") for k, l in reversed(self.stack) if k == "lower"), "")
+        return len(previous) == 1 and ord(core) == ord(previous) + 1
 
 
 def parse_bpd(text: PdfText, doc_id: str) -> Document:
     """Segment BPD lines into provisions."""
-    lines = [l for page in text.pages for l in page]
+    raw_lines = [l for page in text.pages for l in page]
+    lines, starts = split_definitions(raw_lines, paragraph_starts(raw_lines))
     provisions: list[dict] = []
-    section = ""
-    for line, para in zip(lines, paragraph_starts(lines)):
+    labels = Labels()
+    previous = ""
+    for line, para in zip(lines, starts):
         s = line.text.strip()
+        after_sentence, previous = _ends_sentence(previous) or not previous, s
         if para and ARTICLE.match(s):
             continue  # article headings group sections; they are not provisions themselves
-        start = _bpd_start(line, para, section)
-        if start and provisions and not provisions[-1]["parts"] and not start["number"] and not start["parts"]:
-            # two heading lines in a row: the second continues the first title
-            provisions[-1]["title"] = f"{provisions[-1]['title']} {s}".strip()
+        opens = para or line.bold_lead or (after_sentence and _strong_start(s))
+        start = _bpd_start(line, bool(opens), labels.section) if opens else None
+        current = provisions[-1] if provisions else None
+        if start and current and "label" in start and not start["title"] and current["parts"] \
+                and current["parts"][-1].rstrip().endswith(LIST_LEAD_IN):
+            start = None  # a list item after "...the following:" stays with its lead-in
+        if start and current and not current["parts"] and current.get("heading") and start.get("heading") \
+                and not start.get("number"):
+            current["title"] = f"{current['title']} {s}".strip()  # a heading over two lines
             continue
+        if start is None and current and current.get("heading") and not current["parts"] and not para:
+            c = CAPTION.match(s)  # a run-in heading that wrapped: "1.1 Qualified Automatic" / "Account. 'Q..."
+            if c and len(c.group(1).split()) <= 6:
+                current["title"] = f"{current['title']} {c.group(1)}"
+                current["parts"].append(c.group(2))
+                continue
         if start:
-            if start["number"] and not start["number"].startswith("("):
-                section = re.sub(r"\(.*$", "", start["number"])
+            if "label" in start:
+                start["number"] = labels.number(start.pop("label"))
+                if labels.heading:  # "2.1 POWERS OF THE EMPLOYER" then "(a) ...": the heading names what follows
+                    start["title"] = f"{labels.heading} – {start['title']}" if start["title"] else labels.heading
+            elif start["number"] and start["number"] != labels.section:
+                labels.reset(re.sub(r"\(.*$", "", start["number"]))
+                # a heading with no text of its own titles the subsections under it
+                labels.heading = start["title"] if start.get("heading") else ""
             provisions.append({**start, "page": line.page})
-        elif provisions and para and _opens_paragraph(provisions[-1], s):
+        elif current and para and _opens_paragraph(current, s):
             # a further paragraph of the same section is a provision of its own, under the same heading
-            provisions.append({"number": provisions[-1]["number"], "title": provisions[-1]["title"], "parts": [s],
-                               "page": line.page})
-        elif provisions:
-            provisions[-1]["parts"].append(s)
+            provisions.append({"number": current["number"], "title": current["title"], "parts": [s], "page": line.page})
+        elif current:
+            current["parts"].append(s)
     records = []
     for n, p in enumerate(x for x in provisions if x["parts"]):
         body = _join(p["parts"])
