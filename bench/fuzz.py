@@ -19,6 +19,7 @@ benchmark can score what comes back. Nothing here is read by crosswalk itself.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import random
 import re
@@ -316,10 +317,19 @@ def _grid_header(p: Page, columns: list[str], xs: list[float]) -> None:
 
 def _grid_row(p: Page, label: str, text: str, states: list[bool], xs: list[float], name: str) -> None:
     s = p.s
-    p.need(p.lead)
+    words = f"{s.label_style.format(l=label)} {text}".split()
+    room = xs[0] - 12 - p.x(18)
+    lines: list[str] = []
+    for word in words:  # the row's text wraps in the space left of the first box column
+        if lines and p.c.stringWidth(f"{lines[-1]} {word}", s.body, s.size) <= room:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    p.need(p.lead * len(lines))
     top = p.y
     p.c.setFont(s.body, s.size)
-    p.c.drawString(p.x(18), top, f"{s.label_style.format(l=label)} {text}")
+    for n, line in enumerate(lines):
+        p.c.drawString(p.x(18) + (0 if n == 0 else 12), top - n * p.lead, line)
     for n, (x, ticked) in enumerate(zip(xs, states)):
         if s.box in ("glyph", "brackets"):
             font, box = _glyph(s, ticked)
@@ -327,7 +337,7 @@ def _grid_row(p: Page, label: str, text: str, states: list[bool], xs: list[float
             p.c.drawString(x, top, box)
         else:
             _drawn_box(p, x, top, ticked, f"{name}_{n}")
-    p.y -= p.lead
+    p.y -= p.lead * len(lines)
 
 
 def _states(rng: random.Random, n: int, multi: bool) -> list[bool]:
@@ -342,7 +352,7 @@ def render_aa(doc: dict, path: Path, style: Style) -> Truth:
     """The corpus AA in `style`. Options split out as questions ("e. Age 20 1/2" with options
     All Contributions / Elective Deferrals / ...) are drawn as rows of the question before them:
     nested lines, or one grid row with a box under each column heading when `style.grid`."""
-    s = style
+    s = dataclasses.replace(style, columns=1)  # AAs are forms: one column
     rng = random.Random(s.seed * 7919 + 1)
     p = Page(path, s, doc.get("vendor", ""))
     truth = Truth()
@@ -358,7 +368,7 @@ def render_aa(doc: dict, path: Path, style: Style) -> Truth:
             states = _states(rng, len(columns), True)
             truth.selected[r["id"]] = states
             if s.grid and len(columns) >= 2 and all(len(c) <= 24 for c in columns):
-                xs = [WIDTH - p.margin - 40 - 62 * (len(columns) - 1 - i) for i in range(len(columns))]
+                xs = [WIDTH - p.margin - 30 - 58 * (len(columns) - 1 - i) for i in range(len(columns))]
                 previous = records[k - 1] if k else None
                 if previous is None or not is_option_like(previous) or \
                         [o["option_text"] for o in previous.get("options") or []] != [o["option_text"] for o in options]:

@@ -53,6 +53,7 @@ class Line:
     bold_lead: str = ""       # the bold words the line starts with (a caption such as "(a) Eligibility.")
     size: float = 0.0         # font size in points
     right: float = 0.0        # where the line's text ends (0: not known)
+    spans: tuple = ()         # (start, end, left, right) of each run: where its characters sit on the line
 
 
 @dataclass
@@ -334,8 +335,11 @@ def join_runs(runs: list[Run], number: int) -> list[Line]:
         # a space between runs only where the page's text has one, or there is room for one:
         # some writers place every letter (or kerned syllable) on its own: "C o m p" is "Comp"
         text = group[0].text
+        spans = [(0, len(text), group[0].left, group[0].right)]
         for prev, run in zip(group, group[1:]):
-            text += (" " if run.space_before or run.left - prev.right > WORD_GAP else "") + run.text
+            text += (" " if run.space_before or run.left - prev.right > WORD_GAP else "")
+            spans.append((len(text), len(text) + len(run.text), run.left, run.right))
+            text += run.text
         lead = []
         for r in group:
             if not r.bold:
@@ -343,7 +347,8 @@ def join_runs(runs: list[Run], number: int) -> list[Line]:
             lead.append(r.text)
         size = max(r.size for r in group)
         lines.append(Line(number, min(r.top for r in group), group[0].left, text, bold=len(lead) == len(group),
-                          bold_lead=" ".join(lead), size=size, right=max(r.right for r in group)))
+                          bold_lead=" ".join(lead), size=size, right=max(r.right for r in group),
+                          spans=tuple(spans)))
     return lines
 
 

@@ -513,11 +513,15 @@ def _is_context(s: str, line: Line) -> bool:
             and (s.upper() == s or line.bold and _is_title(s)))
 
 
-def _inline_boxes_split(lines: list[Line], starts: list[bool]):
+def _inline_boxes_split(lines: list[Line], starts: list[bool], keep: set[int] = frozenset()):
     """(line, opens a paragraph) pairs, with lines holding two or more boxes ("Plan Year: ☐ Calendar
-    ☐ Fiscal", "☐ Yes ☐ No") cut into the text before the first box and one line per box."""
+    ☐ Fiscal", "☐ Yes ☐ No") cut into the text before the first box and one line per box. Lines
+    whose id is in `keep` (grid rows) are passed whole."""
     for line, para in zip(lines, starts):
         boxes = list(BOX_TOKEN.finditer(line.text))
+        if id(line) in keep:
+            yield line, para
+            continue
         ends = [b.start() for b in boxes[1:]] + [len(line.text)]
         # short answers side by side; long sentences with boxes in them are options set out in prose
         if len(boxes) < 2 or any(end - box.end() > INLINE_ANSWER_CHARS for box, end in zip(boxes, ends)):
@@ -536,15 +540,123 @@ def _inline_boxes_split(lines: list[Line], starts: list[bool]):
             yield replace(line, text=line.text[start:end].strip(), left=line.left + 0.001 * n), False
 
 
+# ---------------------------------------------------------------- AA grids
+
+BOXES_ONLY = re.compile(rf"^(?:\s*(?:{BOX}))+\s*$")
+
+
+@dataclass
+class GridRow:
+    """A row of boxes under column headings: "e. Age 20 1/2   ☐ ☐ ☒ ☐"."""
+
+    text: str                  # what precedes the boxes ("e. Age 20 1/2")
+    boxes: list[str]           # each box as printed ("☐", "[X]")
+    columns: list[str]         # the heading over each box
+
+
+def _box_centres(line: Line) -> list[tuple[str, float]] | None:
+    """(box, x centre) of a line that ends in two or more boxes with no text between or after
+    them, or None. A run holding several boxes is shared out by character position."""
+    boxes = list(BOX_TOKEN.finditer(line.text))
+    if len(boxes) < 2 or not line.spans or not BOXES_ONLY.match(line.text[boxes[0].start():]):
+        return None
+    centres = []
+    for b in boxes:
+        span = next((sp for sp in line.spans if sp[0] <= b.start() < sp[1]), None)
+        if span is None:
+            return None
+        start, end, left, right = span
+        at = lambda i: left + (right - left) * (i - start) / max(end - start, 1)
+        centres.append((b.group(0), (at(b.start()) + at(b.end())) / 2))
+    return centres
+
+
+def _heading_columns(lines: list[Line], row: int, xs: list[float]) -> list[str] | None:
+    """The column headings over box centres `xs`, read from the lines just above line `row` whose
+    every run sits over a box (a heading may wrap onto two or three lines), or None."""
+    tolerance = min(0.06, 0.45 * min(b - a for a, b in zip(xs, xs[1:])))
+    names: list[list[str]] = [[] for _ in xs]
+    aligned_lines = 0
+    for j in range(row - 1, max(row - 4, -1), -1):
+        above = lines[j]
+        if above.page != lines[row].page or BOX_TOKEN.search(above.text) or not above.spans:
+            break
+        placed = []
+        for start, end, left, right in above.spans:
+            centre = (left + right) / 2
+            nearest = min(range(len(xs)), key=lambda k: abs(xs[k] - centre))
+            if abs(xs[nearest] - centre) > tolerance:
+                placed = None
+                break
+            placed.append((nearest, above.text[start:end].strip()))
+        if not placed:
+            break
+        for k, words in placed:
+            names[k].insert(0, words)
+        aligned_lines += 1
+    if not aligned_lines or sum(bool(n) for n in names) < 2:
+        return None
+    return [" ".join(n) for n in names]
+
+
+def find_grids(lines: list[Line]) -> tuple[dict[int, GridRow], set[int]]:
+    """Grid rows (by line index) and the heading lines over them. Rows further down the same grid
+    (or continued on the next page) reuse the headings of the nearest grid above with its boxes
+    in the same places."""
+    rows: dict[int, GridRow] = {}
+    headings: set[int] = set()
+    last: tuple[list[float], list[str]] | None = None
+    for i, line in enumerate(lines):
+        centres = _box_centres(line)
+        if centres is None:
+            continue
+        xs = [x for _, x in centres]
+        columns = _heading_columns(lines, i, xs)
+        if columns:
+            headings.update(j for j in range(i - 1, max(i - 4, -1), -1)
+                            if lines[j].page == line.page and not BOX_TOKEN.search(lines[j].text)
+                            and _heading_columns(lines, j + 1, xs))
+            last = (xs, columns)
+        elif last and len(last[0]) == len(xs) and all(abs(a - b) < 0.02 for a, b in zip(last[0], xs)):
+            columns = last[1]
+        else:
+            continue
+        first = line.text.index(centres[0][0]) if centres[0][0] in line.text else len(line.text)
+        rows[i] = GridRow(line.text[:first].strip(), [box for box, _ in centres], columns)
+    return rows, headings
+
+
+def _grid_options(row: GridRow, question: dict, left: float) -> list[dict]:
+    """A grid row as options: the row ("e", no box of its own), then one option per column under
+    it ("e.1" All Contributions, "e.2" Elective Deferrals, ...), each with its box. The same AA
+    drawn as nested lists gives the same options; no tick is read twice."""
+    m = OPTION.match(row.text)
+    label = m.group(1) if m else chr(ord("a") + sum("." not in o["label"] for o in question["options"]))
+    text = m.group(3) if m else row.text
+    options = [{"label": label, "box": "", "parts": [text], "left": left}]
+    for k, (box, column) in enumerate(zip(row.boxes, row.columns), 1):
+        options.append({"label": f"{label}.{k}", "box": box, "parts": [column], "left": left + 0.02})
+    return options
+
+
 def parse_aa(text: PdfText, doc_id: str) -> Document:
     """Numbered questions with their options into elections."""
     lines = [l for page in text.pages for l in page]
+    grid_rows, grid_headings = find_grids(lines)
+    rows = {id(lines[i]): row for i, row in grid_rows.items()}
+    skipped = {id(lines[i]) for i in grid_headings}
     questions: list[dict] = []
     context = ""
     previous = ""
-    for line, para in _inline_boxes_split(lines, paragraph_starts(lines)):
+    for line, para in _inline_boxes_split(lines, paragraph_starts(lines), set(rows)):
         s = line.text.strip()
         current = questions[-1] if questions else None
+        if id(line) in skipped:
+            continue  # column headings over a grid: they name the grid's options
+        if id(line) in rows and current:
+            current["options"].extend(_grid_options(rows[id(line)], current, line.left))
+            previous = s
+            continue
         nested = _nested_start(s, line, current) if current else None
         option = None if nested else (_option_start(s, current) if current else None)
         question = QUESTION.match(s)
