@@ -9,7 +9,7 @@ import pytest
 
 from crosswalk.errors import InputError
 from crosswalk.extract import load_document
-from crosswalk.extract.pdf import read_text
+from crosswalk.extract.pdf import extract_pdf, read_text
 
 from .conftest import EXAMPLES
 
@@ -502,3 +502,159 @@ def test_inspect_names_the_vendor_the_text_names(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "crosswalk", "inspect", tmp_path / "vendor.pdf"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "vendor=Ascensus" in proc.stdout, proc.stdout + proc.stderr
+
+
+# ---------------------------------------------------------------- real vendor layouts (#17)
+
+def _plain_page(c, w, h, lines, size=10, lead=12.5, font="Times-Roman", x=72, top=80):
+    """Lines set one after another in one plain face: no bold, no extra space, as many vendor
+    text layers come out. Each entry is a string or (indent, string)."""
+    y = h - top
+    c.setFont(font, size)
+    for entry in lines:
+        indent, text = entry if isinstance(entry, tuple) else (0, entry)
+        c.drawString(x + indent, y, text)
+        y -= lead
+
+
+def test_plain_headings_and_definitions_without_gaps_or_bold(tmp_path):
+    """Relius and Ascensus text layers: headings glued under the previous provision's last (full)
+    line, definitions cut inside a line or across a line end, a capitalised term left at the end of
+    the line before its "Means", and list items after a colon."""
+    c, (w, h) = _canvas(tmp_path / "plain.pdf")
+    full = "the Participant is totally and permanently unable to perform the duties of any occupation whatever."
+    _plain_page(c, w, h, [
+        "1.15 DISABILITY",
+        '"Disability" means a physical or mental impairment of such nature that in the opinion of the Administrator',
+        full,
+        "1.16 DISTRIBUTION CALENDAR YEAR",
+        '"Distribution Calendar Year" means a calendar year for which a minimum distribution is required under the',
+        'Plan. It ends the definition. 1.17 "Act" means the Employee Retirement Income Security Act of 1974.',
+        'A short sentence of the same definition runs on to the end of the line and stops here. 1.18 "Anniversary',
+        'Date" means the last day of the Plan Year.',
+        '"Catch-Up Eligible Participant" means a Participant who:',
+        (18, "(a) is eligible to make Elective Deferrals to the Plan pursuant to Section 12.2; and"),
+        (18, "(b) will attain age 50 or older by the end of such taxable year."),
+        "TRUST: Means the trust created under this Plan for the exclusive benefit of Participants. ADOPTION AGREEMENT",
+        "Means the document executed by the Adopting Employer through which it adopts the Plan and thereby agrees.",
+    ])
+    c.showPage()
+    c.save()
+    doc = extract_pdf(tmp_path / "plain.pdf", role="bpd")
+    titled = {p.title.upper(): p for p in doc.provisions}
+    assert titled["DISABILITY"].section_number == "1.15" and titled["DISABILITY"].text.endswith("occupation whatever.")
+    assert "DISTRIBUTION" not in titled["DISABILITY"].text  # the next heading is not glued on
+    assert titled["DISTRIBUTION CALENDAR YEAR"].text.endswith("It ends the definition.")
+    assert titled["ACT"].section_number == "1.17" and titled["ACT"].text.startswith('"Act" means the Employee')
+    assert titled["ANNIVERSARY DATE"].section_number == "1.18"
+    assert titled["ANNIVERSARY DATE"].text == '"Anniversary Date" means the last day of the Plan Year.'
+    catch_up = titled["CATCH-UP ELIGIBLE PARTICIPANT"]
+    assert catch_up.text.endswith("(a) is eligible to make Elective Deferrals to the Plan pursuant to Section 12.2; and "
+                                  "(b) will attain age 50 or older by the end of such taxable year.")
+    assert titled["TRUST"].text == "Means the trust created under this Plan for the exclusive benefit of Participants."
+    assert titled["ADOPTION AGREEMENT"].text.startswith("Means the document executed")
+    assert not any(p.text.endswith("ADOPTION AGREEMENT") for p in doc.provisions)
+    assert not any(p.text.startswith(("(a)", "(b)")) for p in doc.provisions)  # list items stay with the lead-in
+
+
+def test_subsection_labels_reset_and_a_bare_heading_titles_them(tmp_path):
+    """Ascensus-style lettering under each section never runs on ("a.b.c.…"); a heading followed
+    directly by "(a)" or "A." names the provisions under it instead of vanishing."""
+    c, (w, h) = _canvas(tmp_path / "labels.pdf")
+    _plain_page(c, w, h, [
+        "2.1 POWERS AND RESPONSIBILITIES OF THE EMPLOYER",
+        "(a) Appointment of Trustee. The Employer shall be empowered to appoint and remove the Trustee.",
+        "(b) Funding policy. The Employer shall establish a funding policy and method consistent with the Plan.",
+        "2.2 PLAN ENTRY",
+        "a. Eligible Employees become Participants on the Entry Date after meeting the requirements.",
+        "b. Former Participants re-enter on the date they return to employment as Eligible Employees.",
+        "c. An Employee who is not in the eligible class becomes a Participant on entering that class.",
+        "2.3 VESTING",
+        "a. Participants are always fully Vested in their Elective Deferral Accounts at all times.",
+    ])
+    c.showPage()
+    c.save()
+    doc = extract_pdf(tmp_path / "labels.pdf", role="bpd")
+    got = [(p.section_number, p.title) for p in doc.provisions]
+    assert got == [("2.1(a)", "POWERS AND RESPONSIBILITIES OF THE EMPLOYER – Appointment of Trustee"),
+                   ("2.1(b)", "POWERS AND RESPONSIBILITIES OF THE EMPLOYER – Funding policy"),
+                   ("2.2a.", "PLAN ENTRY"), ("2.2b.", "PLAN ENTRY"), ("2.2c.", "PLAN ENTRY"), ("2.3a.", "VESTING")]
+
+
+@pytest.mark.parametrize("grey", [0.85, 0.0])
+def test_upright_watermark_letters_are_dropped(tmp_path, grey):
+    """"SAMPLE" drawn letter by letter, upright, over the body text on every page, in light grey or
+    in black: neither letters in titles nor body words lost."""
+    c, (w, h) = _canvas(tmp_path / "sample.pdf")
+    for page in range(3):
+        c.saveState()
+        c.setFillGray(grey)
+        c.setFont("Helvetica-Bold", 54)
+        for n, letter in enumerate("SAMPLE"):
+            c.drawString(150 + 45 * n, h - 160, letter)  # across the heading and the lines under it
+        c.restoreState()
+        y = h - 120
+        for n in range(3):
+            section = f"{page + 1}.0{n + 1}"
+            c.setFont("Times-Roman", 10)
+            c.drawString(72, y, f"{section} HEADING NUMBER {section}")
+            for k in range(8):
+                y -= 12.5
+                c.drawString(72, y, f"the text of section {section} runs on over line {k} of the provision, and on")
+            y -= 12.5
+            c.drawString(72, y, "and ends here.")
+            y -= 20
+        c.showPage()
+    c.save()
+    doc = extract_pdf(tmp_path / "sample.pdf", role="bpd")
+    assert [p.title for p in doc.provisions] == [f"HEADING NUMBER {p}.0{n}" for p in (1, 2, 3) for n in (1, 2, 3)]
+    assert all(p.text.count("the text of section") == 8 and p.text.endswith("and ends here.") for p in doc.provisions)
+    assert not any(f" {letter} " in f" {p.text} " for p in doc.provisions for letter in "SAMPLE")
+
+
+@pytest.mark.parametrize("boxes", ["brackets", "drawn"])
+def test_a_grid_of_boxes_under_column_headings(tmp_path, boxes):
+    """Rows of an AA grid (one box under each contribution type): each row becomes its option with
+    one option per column under it, and each tick is read once."""
+    c, (w, h) = _canvas(tmp_path / "grid.pdf")
+    columns = [("All", "Contributions"), ("Elective", "Deferrals"), ("Matching", ""), ("Nonelective", "")]
+    xs = [330, 390, 450, 510]
+    rows = [("a", "Age 18", [True, False, False, False]), ("b", "Age 21", [False, True, True, False]),
+            ("c", "Age 20 1/2 or such other age as the Employer specifies", [False, False, False, True])]
+    c.setFont("Helvetica", 10)
+    c.drawString(72, h - 80, "1.02 Age requirement for each contribution type (select one per column):")
+    for x, (top, bottom) in zip(xs, columns):
+        c.setFont("Helvetica-Bold", 8)
+        c.drawCentredString(x + 4, h - 100, top)
+        if bottom:
+            c.drawCentredString(x + 4, h - 109, bottom)
+    y = h - 126
+    for label, text, ticks in rows:
+        c.setFont("Helvetica", 10)
+        first, _, rest = text.partition(" or ")  # a long row wraps left of the boxes
+        c.drawString(90, y, f"{label}. {first}" + (" or" if rest else ""))
+        if rest:
+            c.drawString(102, y - 12, rest)
+        for x, ticked in zip(xs, ticks):
+            if boxes == "brackets":
+                c.drawString(x, y, "[X]" if ticked else "[ ]")
+            else:
+                c.rect(x, y - 1, 8, 8)
+                if ticked:
+                    c.line(x + 1, y, x + 7, y + 6)
+                    c.line(x + 1, y + 6, x + 7, y)
+        y -= 26
+    c.drawString(72, y - 10, "1.03 Plan Year: [ ] Calendar [X] Fiscal")
+    c.showPage()
+    c.save()
+    doc = extract_pdf(tmp_path / "grid.pdf", role="aa")
+    age = doc.elections[0]
+    assert [(o.label, o.text) for o in age.options if "." not in o.label] == \
+        [("a", "Age 18"), ("b", "Age 21"), ("c", "Age 20 1/2 or such other age as the Employer specifies")]
+    assert [o.text for o in age.options if o.label.startswith("b.")] == \
+        ["All Contributions", "Elective Deferrals", "Matching", "Nonelective"]
+    ticked = [o.label for o in age.options if o.is_selected]
+    assert ticked == ["a.1", "b.2", "b.3", "c.4"]  # four boxes ticked, four read
+    assert all(o.is_selected is None for o in age.options if "." not in o.label)  # rows have no box of their own
+    assert "Contributions" not in age.question_text and "Matching" not in age.question_text
+    assert doc.elections[1].question_number == "1.03" and [o.is_selected for o in doc.elections[1].options] == [False, True]

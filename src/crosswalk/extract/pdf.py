@@ -51,6 +51,9 @@ QUOTED_DEFINITION = re.compile(r"^[\"“'‘]([^\"”'’]{2,80})[\"”'’](?:\
 CAPS_DEFINITION = re.compile(r"^([A-Z][A-Z0-9 \-/()’',&]{2,70}?)(?::\s*|\.\s+|\s+)(Means\b.*)$")
 SUBSECTION = re.compile(r"^((?:\((?:[a-z]{1,4}|[A-Z]|\d{1,2})\))+|(?:[ivx]{1,5}|[a-zA-Z]|\d{1,2})[.)])\s+(\S.*)$")
 CAPTION = re.compile(r"^((?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with)(?:\s+(?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with|\(\w+\))){0,9})\.\s+(.*)$")
+# A caption in sentence case, as Relius sets them: "(b) Funding policy. The Employer shall ..."
+# (at most five words, and a capitalised sentence after it)
+SENTENCE_CAPTION = re.compile(r"^([A-Z][a-z'’\-/]*(?:\s+[a-z0-9(][\w'’\-/()]*){0,4})\.\s+([A-Z\"“(].*)$")
 QUESTION = re.compile(r"^(?:Question\s+)?((?:[A-Z]\.)?\d{1,2}(?:\.\d{1,3}[a-z]?)?(?:\.[A-Za-z]{1,3})?|[A-Z](?=\.))[.)]?\s+(\S.*)$")
 BOX = r"\[\s*[xX✓✔?]?\s*\]|☐|☒|☑|✓|✔|□|■"
 OPTION = re.compile(rf"^\(?([a-z]|\d{{1,2}})[.)]\s*({BOX})?\s*(.*)$")
@@ -336,6 +339,9 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
             return {"label": label, "title": caption.rstrip("."), "parts": [body] if body else []}
         c = CAPTION.match(rest)
         if c and len(c.group(1).split()) <= 8:
+            return {"label": label, "title": c.group(1), "parts": [c.group(2)]}
+        c = SENTENCE_CAPTION.match(rest)
+        if c:
             return {"label": label, "title": c.group(1), "parts": [c.group(2)]}
         return {"label": label, "title": "", "parts": [s]}
     if para and line.bold and len(s) < 100 and not s.endswith((",", ";")) and not ARTICLE.match(s):
@@ -635,7 +641,7 @@ def _grid_options(row: GridRow, question: dict, left: float) -> list[dict]:
     text = m.group(3) if m else row.text
     options = [{"label": label, "box": "", "parts": [text], "left": left}]
     for k, (box, column) in enumerate(zip(row.boxes, row.columns), 1):
-        options.append({"label": f"{label}.{k}", "box": box, "parts": [column], "left": left + 0.02})
+        options.append({"label": f"{label}.{k}", "box": box, "parts": [column], "left": left + 0.02, "column": True})
     return options
 
 
@@ -674,6 +680,8 @@ def parse_aa(text: PdfText, doc_id: str) -> Document:
             context = s.title()
         elif current:
             target = current["options"][-1] if current["options"] else current
+            if target.get("column"):  # the row's text wrapped under it: it belongs to the row, not a column
+                target = next(o for o in reversed(current["options"]) if not o.get("column"))
             target["parts"].append(s)
     elections = [_election(doc_id, n, q) for n, q in enumerate(questions)]
     if not elections:
