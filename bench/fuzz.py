@@ -222,13 +222,21 @@ def render_bpd(doc: dict, path: Path, style: Style) -> Truth:
     s = style
     p = Page(path, s, doc.get("vendor", ""))
     truth = Truth()
+    previous_key = None
     for r in doc["records"]:
         number, title, text = r["section_number"].strip(), r["section_title"].strip(), r["provision_text"].strip()
+        # a record that continues the one before (same number and title: the corpus cut a provision at a
+        # page break, or a further paragraph) is drawn as a paragraph, not under its heading again
+        repeat = (number, title) == previous_key and bool(number or title)
+        previous_key = (number, title)
+        if repeat:
+            number, title = "", ""
         chunks = [c.strip() for c in re.split(r"\n\s*\n", text) if c.strip()]
         # a record whose text starts with its own number or title ("F. Safe Harbor CODA Rules – ...") has no heading
         title = title.rstrip(".")
-        is_heading = bool(title) and title.lower() not in text[: len(title) + 12].lower() \
-            and not (number and text.startswith(number))
+        definition = text[:1] in "'\"‘“" or text.startswith("Means")
+        is_heading = bool(title) and not (number and text.startswith(number)) and \
+            (definition or title.lower() not in text[: len(title) + 12].lower())
         p.space(s.heading_gap if is_heading else s.para_gap)
         p.need(2 * p.lead)
         truth.pages[r["id"]] = p.page
@@ -243,7 +251,7 @@ def render_bpd(doc: dict, path: Path, style: Style) -> Truth:
         elif is_heading and s.heading_runin:
             pieces = [(hfont, f"{shown} {head}".strip() + "."), (s.body, first)]
         else:
-            if is_heading or (title and first.startswith("Means")):
+            if is_heading:
                 p.para([(hfont, f"{shown} {head}".strip())], first_indent=0, justify=False)
                 p.space(s.para_gap * 0.5)
             pieces = [(s.body, first)]

@@ -578,7 +578,7 @@ def test_subsection_labels_reset_and_a_bare_heading_titles_them(tmp_path):
     got = [(p.section_number, p.title) for p in doc.provisions]
     assert got == [("2.1(a)", "POWERS AND RESPONSIBILITIES OF THE EMPLOYER – Appointment of Trustee"),
                    ("2.1(b)", "POWERS AND RESPONSIBILITIES OF THE EMPLOYER – Funding policy"),
-                   ("2.2a.", "PLAN ENTRY"), ("2.2b.", "PLAN ENTRY"), ("2.2c.", "PLAN ENTRY"), ("2.3a.", "VESTING")]
+                   ("2.2(a)", "PLAN ENTRY"), ("2.2(b)", "PLAN ENTRY"), ("2.2(c)", "PLAN ENTRY"), ("2.3(a)", "VESTING")]
 
 
 @pytest.mark.parametrize("grey", [0.85, 0.0])

@@ -359,11 +359,15 @@ def find_gutter(runs: list[Run]) -> float | None:
     body = [r for r in runs if BAND < r.top < 1 - BAND]
     if len(body) < 10:
         return None
+    wordy = lambda r: sum(c.isalpha() for c in r.text) >= 2  # words, not checkboxes
     for x in (0.5, 0.48, 0.52, 0.46, 0.54, 0.44, 0.56, 0.42, 0.58, 0.40, 0.60):
         if any(r.left < x < r.right for r in body):
             continue
-        right = sum(r.left >= x for r in body)
-        if right >= 0.25 * len(body) and len(body) - right >= 0.25 * len(body):
+        right = sum(r.left >= x and wordy(r) for r in body)
+        left = sum(r.right <= x for r in body)
+        # the right column may be short (a document's last page): a tenth of the words will do; a form's
+        # boxes down the right (a grid) are no column
+        if right >= max(5, 0.1 * len(body)) and left >= 0.25 * len(body):
             return x
     return None
 

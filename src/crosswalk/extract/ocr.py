@@ -55,11 +55,49 @@ def ocr_pages(images: dict[int, object]) -> dict[int, list[Line] | Exception]:
         return dict(pool.map(one, images.items()))
 
 
+def prepare_scan(image):
+    """A scanned page made easier to read: grey, speckle noise removed, turned straight.
+
+    Scanners add grain and a degree or two of skew; Tesseract's own binarisation turns grain into
+    specks and its line finder splits skewed lines."""
+    from PIL import ImageFilter
+
+    grey = image.convert("L").filter(ImageFilter.MedianFilter(3))
+    angle = skew_angle(grey)
+    if abs(angle) >= 0.2:
+        from PIL import Image
+
+        grey = grey.rotate(angle, resample=Image.BICUBIC, fillcolor=255)
+    return grey
+
+
+def skew_angle(grey, limit: float = 3.0, step: float = 0.2) -> float:
+    """The rotation (degrees) that makes the page's text lines horizontal: the angle whose row
+    profile of dark pixels is sharpest, tried on a quarter-size copy."""
+    import numpy as np
+    from PIL import Image
+
+    small = grey.resize((max(1, grey.width // 4), max(1, grey.height // 4)))
+    pixels = np.asarray(small, dtype=np.float32)
+    dark = pixels < min(160.0, float(pixels.mean()) - 2 * float(pixels.std()) / 3)
+    if dark.sum() < 200:
+        return 0.0  # a blank page: nothing to straighten
+    ink = Image.fromarray((dark * 255).astype(np.uint8))
+    best, best_score = 0.0, -1.0
+    for n in range(int(-limit / step), int(limit / step) + 1):
+        angle = n * step
+        rows = np.asarray(ink.rotate(angle, resample=Image.NEAREST), dtype=np.float32).sum(axis=1)
+        score = float(np.square(np.diff(rows)).sum())
+        if score > best_score:
+            best, best_score = angle, score
+    return best
+
+
 def ocr_lines(image, number: int) -> list[Line]:
     """Tesseract's lines on a page image, top to bottom, with positions as shares of the page."""
     import pytesseract
 
-    data = pytesseract.image_to_data(image.convert("L"), output_type=pytesseract.Output.DICT, config="--psm 3")
+    data = pytesseract.image_to_data(prepare_scan(image), output_type=pytesseract.Output.DICT, config="--psm 3")
     width, height = image.size
     lines: dict[tuple[int, int, int], dict] = {}
     for i, word in enumerate(data["text"]):

@@ -204,10 +204,13 @@ def _short_lines(lines: list[Line]) -> list[bool]:
     The edge is where most lines of that page and column end; the slack allowed is three times how
     ragged the document's lines are (justified text: about none, so a line 2% short is a paragraph's
     end; ragged-right text: a few percent), for a line that ends a sentence; any line ending a third
-    of the column short counts (a heading), as does a line under 60% of the longest line's characters
+    of the column short counts (a heading), as does a line under 60% of a full line's characters
     (all there is without positions)."""
-    widest = max((len(l.text) for l in lines), default=0)
-    few_characters = [len(l.text) < 0.6 * widest for l in lines]
+    # a full line's length: the 90th percentile, not the longest (one line read across two columns
+    # would make every other line "short")
+    lengths = sorted(len(l.text) for l in lines)
+    full = lengths[int(0.9 * (len(lengths) - 1))] if lengths else 0
+    few_characters = [len(l.text) < 0.6 * full for l in lines]
     if not lines or any(not l.right for l in lines):
         return few_characters
     columns: dict[tuple[int, bool], list[float]] = {}
@@ -304,7 +307,14 @@ def _strong_start(s: str) -> bool:
     if m:
         rest = m.group(2)
         return bool(QUOTED_DEFINITION.match(rest) or CAPTION.match(rest) or (_is_title(rest) and rest[:1].isupper()))
-    return bool(QUOTED_DEFINITION.match(s) or CAPS_DEFINITION.match(s) or SUBSECTION.match(s))
+    return bool(QUOTED_DEFINITION.match(s) or CAPS_DEFINITION.match(s) or SUBSECTION.match(s) or _run_in_caption(s))
+
+
+def _run_in_caption(s: str) -> re.Match | None:
+    """A paragraph opening with a short caption: "Allocation of gains or losses. As of each ..." (the
+    label before it, if any, dropped by the vendor or the text layer)."""
+    c = CAPTION.match(s) or SENTENCE_CAPTION.match(s)
+    return c if c and len(c.group(1).split()) <= 6 and not c.group(1).isdigit() else None
 
 
 def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
@@ -344,6 +354,9 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
         if c:
             return {"label": label, "title": c.group(1), "parts": [c.group(2)]}
         return {"label": label, "title": "", "parts": [s]}
+    c = _run_in_caption(s) if para and not line.bold else None
+    if c:
+        return {"number": section, "title": c.group(1), "parts": [s], "caption": True}
     if para and line.bold and len(s) < 100 and not s.endswith((",", ";")) and not ARTICLE.match(s):
         return {"number": "", "title": s.rstrip(".:"), "parts": [], "heading": True}
     if para and s.isupper() and _is_title(s) and not ARTICLE.match(s):
@@ -382,7 +395,10 @@ class Labels:
         elif label.strip("().") not in ("a", "1", "i", "A"):
             self.stack = []  # "(d)" with no "(a)" seen (a list item kept with its lead-in): a top level
         self.stack.append((kind, label))
-        return self.section + "".join(l for _, l in self.stack)
+        if not self.section:
+            return "".join(l for _, l in self.stack)
+        # under a section number every label is parenthesised: "3.01(6)", "5.04(A)(1)(a)", not "3.016."
+        return self.section + "".join(l if l.startswith("(") else f"({l.strip('.)')})" for _, l in self.stack)
 
     def _kind(self, label: str) -> str:
         core = label.strip("().")
