@@ -53,7 +53,9 @@ SUBSECTION = re.compile(r"^((?:\((?:[a-z]{1,4}|[A-Z]|\d{1,2})\))+|(?:[ivx]{1,5}|
 CAPTION = re.compile(r"^((?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with)(?:\s+(?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with|\(\w+\))){0,9})\.\s+(.*)$")
 # A caption in sentence case, as Relius sets them: "(b) Funding policy. The Employer shall ..."
 # (at most five words, and a capitalised sentence after it)
-SENTENCE_CAPTION = re.compile(r"^([A-Z][a-z'’\-/]*(?:\s+[a-z0-9(][\w'’\-/()]*){0,4})\.\s+([A-Z\"“(].*)$")
+SENTENCE_CAPTION = re.compile(r"^([A-Z][a-z'’\-/]*(?:\s+[a-z0-9(][\w'’\-/()]*){0,4})\.\s+([A-Z0-9\"“(].*)$")
+# A heading in capitals run into its text without a stop: "3.3 DETERMINATION OF ELIGIBILITY The Administrator ..."
+CAPS_LEAD = re.compile(r"^([A-Z][A-Z0-9,'’\-/&()]*(?:\s+[A-Z0-9][A-Z0-9,'’\-/&()]*)+)\s+([A-Z][a-z].*)$")
 QUESTION = re.compile(r"^(?:Question\s+)?((?:[A-Z]\.)?\d{1,2}(?:\.\d{1,3}[a-z]?)?(?:\.[A-Za-z]{1,3})?|[A-Z](?=\.))[.)]?\s+(\S.*)$")
 BOX = r"\[\s*[xX✓✔?]?\s*\]|☐|☒|☑|✓|✔|□|■"
 OPTION = re.compile(rf"^\(?([a-z]|\d{{1,2}})[.)]\s*({BOX})?\s*(.*)$")
@@ -258,13 +260,13 @@ CAPS_TERM = r"[A-Z][A-Z0-9\-/()’',&]+(?: [A-Z0-9\-/()’',&]+){0,9}"
 NUMBER = r"\d{1,2}\.\d{1,3}\.?\s+"
 # Only numbered terms and capitalised ones with a colon are cut inside a line: a bare quoted term
 # with "means" also occurs inside a provision ("(a) Employee. "Employee" means ...").
-DEFINITION_INSIDE = re.compile(rf"(?<=[.;:] )(?={NUMBER}{TERM}\s+(?:means|shall mean)\b|{CAPS_TERM}:\s*Means\b)")
+DEFINITION_INSIDE = re.compile(rf"(?<=[.;:] )(?={NUMBER}{TERM}\s+(?:means|shall mean)\b|{CAPS_TERM}[.:]?\s+Means\b)")
 # A quoted term cut by the line end ('1.10 "Anniversary' / 'Date" means ...') and a capitalised term
 # printed at the end of the line before its "Means" ('...402(a). ADOPTION AGREEMENT' / 'Means the ...').
 OPEN_TERM_TAIL = re.compile(rf"(?:^((?:{NUMBER})?[\"“][^\"”]{{1,80}})|(?<=[.;:] )({NUMBER}[\"“][^\"”]{{1,80}}))$")
 TERM_CLOSE_HEAD = re.compile(r"^[^\"”]{0,80}[\"”]\s+(?:means|shall mean)\b")
-CAPS_TAIL = re.compile(rf"(?:^|(?<=[.;:] ))({CAPS_TERM})$")
-MEANS_HEAD = re.compile(r"^Means\b")
+CAPS_TAIL = re.compile(rf"(?:^|(?<=[.;:] ))({CAPS_TERM}[.:]?)$")
+MEANS_HEAD = re.compile(rf"^(?:{CAPS_TERM}[.:]?\s+)?Means\b")  # "Means ..." or the rest of a wrapped term, then Means
 
 
 def split_definitions(lines: list[Line], starts: list[bool]) -> tuple[list[Line], list[bool]]:
@@ -330,6 +332,9 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
         if line.bold or (_is_title(rest) and not c):
             return {"number": m.group(1), "title": rest.rstrip("."), "parts": [], "heading": True}
         if c:  # a run-in heading: "1.04 Compensation. The term ..."
+            return {"number": m.group(1), "title": c.group(1), "parts": [c.group(2)]}
+        c = CAPS_LEAD.match(rest)
+        if c and sum(ch.isalpha() for ch in c.group(1)) >= 4:
             return {"number": m.group(1), "title": c.group(1), "parts": [c.group(2)]}
         return {"number": m.group(1), "title": "", "parts": [rest]}
     d = QUOTED_DEFINITION.match(s)
@@ -443,8 +448,9 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
                 current["parts"].append(c.group(2))
                 continue
         if start:
-            if "label" in start:
-                start["number"] = labels.number(start.pop("label"))
+            if "label" in start or start.get("caption"):
+                if "label" in start:
+                    start["number"] = labels.number(start.pop("label"))
                 if labels.heading:  # "2.1 POWERS OF THE EMPLOYER" then "(a) ...": the heading names what follows
                     start["title"] = f"{labels.heading} – {start['title']}" if start["title"] else labels.heading
             elif start["number"] and start["number"] != labels.section:
