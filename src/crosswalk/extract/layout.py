@@ -94,15 +94,20 @@ def _text_runs(page, width: float, height: float) -> list[Run]:
     runs = []
     try:
         rects = [tp.get_rect(i) for i in range(tp.count_rects())]
-        angled = _angled_chars(tp)
-        own = _big_rect_chars(tp, rects, angled)
+        heights = sorted(t - b for _, b, _, t in rects)
+        tall = 1.5 * heights[len(heights) // 2] if heights else 0.0
+        # watermarks are large or angled (and angled text has a tall box): on a page of body text alone
+        # neither check is paid for (about 5 ms a page together)
+        has_tall = bool(heights) and heights[-1] > tall
+        angled = _angled_chars(tp) if has_tall else set()
+        own = _big_rect_chars(tp, rects, angled) if has_tall else {}
         hidden = angled.union(*own.values()) if own else angled
         for (left, bottom, right, top), (index, text, space) in zip(rects, _rect_texts(tp, rects, hidden, own)):
             if not text:
                 continue
             bold, size, font = False, 0.0, ""
             if index is not None and index >= 0:
-                if _is_pale(tp, index):
+                if top - bottom > tall and _is_pale(tp, index):
                     continue
                 size = raw.FPDFText_GetFontSize(tp.raw, index)
                 font = _font_name(tp, index)
@@ -201,11 +206,11 @@ def _rect_texts(tp, rects, hidden: set[int] = frozenset(),
         return k not in hidden and left - 1 <= (l + r) / 2 <= right + 1 and bottom - 1 <= (b + t) / 2 <= top + 1
 
     starts = []
+    previous = -1  # the furthest start so far
     for n, (left, bottom, right, top) in enumerate(rects):
         if n in own:  # large or angled text: a probe inside its box may land on body text beneath
             starts.append(None)
             continue
-        previous = max((x for x in starts if x is not None), default=-1)
         k = None
         for x in (left + 0.5, left + 2.0, (left + right) / 2):  # a narrow first glyph (a quote) may be missed
             probe = tp.get_index(x, (top + bottom) / 2, 2, 2)
@@ -222,6 +227,7 @@ def _rect_texts(tp, rects, hidden: set[int] = frozenset(),
                 break
             k -= 1
         starts.append(k)
+        previous = max(previous, k) if k is not None else previous
     out = []
     following = len(full)  # the start of the next rectangle that has one
     ends = []
