@@ -32,8 +32,27 @@ def ocr_unavailable() -> str | None:
 
 
 def render_page(page, dpi: int = OCR_DPI):
-    """The page as a PIL image (pypdfium2 renders; forms drawn in)."""
-    return page.render(scale=dpi / 72).to_pil()
+    """The page as a PIL image at `dpi` (pypdfium2 renders; forms drawn in), with the resolution
+    of the scan it holds, if any, in `image.info["scan_dpi"]`."""
+    image = page.render(scale=dpi / 72).to_pil()
+    image.info["scan_dpi"] = scan_dpi(page)
+    return image
+
+
+def scan_dpi(page) -> float | None:
+    """The resolution of the image that fills the page (a scan), or None when there is none."""
+    import pypdfium2.raw as raw
+
+    width, height = page.get_size()
+    best = None
+    for image in page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+        left, bottom, right, top = image.get_bounds()
+        if (right - left) * (top - bottom) < 0.6 * width * height:
+            continue
+        pixels = image.get_metadata().width
+        dpi = pixels / ((right - left) / 72)
+        best = dpi if best is None else max(best, dpi)
+    return best
 
 
 def ocr_pages(images: dict[int, object]) -> dict[int, list[Line] | Exception]:
@@ -62,7 +81,11 @@ def prepare_scan(image):
     specks and its line finder splits skewed lines."""
     from PIL import ImageFilter
 
-    grey = image.convert("L").filter(ImageFilter.MedianFilter(3))
+    # a scan stored at 150 dpi or less is enlarged 2-3x when rendered: its grain is coarser then
+    # (fuzzed 100-dpi scans with noise: 0.47 of the records with a 3-pixel median, 0.84 with 5)
+    native = image.info.get("scan_dpi")
+    size = 5 if native and native <= 150 else 3
+    grey = image.convert("L").filter(ImageFilter.MedianFilter(size))
     angle = skew_angle(grey)
     if abs(angle) >= 0.2:
         from PIL import Image
