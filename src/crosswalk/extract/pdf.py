@@ -298,6 +298,13 @@ def split_definitions(lines: list[Line], starts: list[bool]) -> tuple[list[Line]
 LIST_LEAD_IN = (":", ";", "; and", "; or", ", and", ", or", " and", " or")
 
 
+def _leads_into_list(text: str) -> bool:
+    """Text a list continues: "...the following:", "...; and", or a sentence left unfinished
+    ("...the excess of" / "a. the aggregate ...")."""
+    text = text.rstrip()
+    return text.endswith(LIST_LEAD_IN) or not (_ends_sentence(text) or text.endswith(")"))
+
+
 def _ends_sentence(text: str) -> bool:
     return text.rstrip().rstrip("\"”’'").endswith((".", ":", ";"))
 
@@ -435,11 +442,15 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
         start = _bpd_start(line, bool(opens), labels.section) if opens else None
         current = provisions[-1] if provisions else None
         if start and current and "label" in start and not start["title"] and current["parts"] \
-                and current["parts"][-1].rstrip().endswith(LIST_LEAD_IN):
+                and _leads_into_list(current["parts"][-1]):
             start = None  # a list item after "...the following:" stays with its lead-in
         if start and current and not current["parts"] and current.get("heading") and start.get("heading") \
                 and not start.get("number"):
             current["title"] = f"{current['title']} {s}".strip()  # a heading over two lines
+            continue
+        if start is None and current and current.get("heading") and not current["parts"] and not para \
+                and _is_title(s) and not s.endswith("."):
+            current["title"] = f"{current['title']} {s}"  # a heading wrapped onto a second line
             continue
         if start is None and current and current.get("heading") and not current["parts"] and not para:
             c = CAPTION.match(s)  # a run-in heading that wrapped: "1.1 Qualified Automatic" / "Account. 'Q..."
