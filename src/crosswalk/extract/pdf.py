@@ -336,6 +336,8 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
         if d:
             return {"number": m.group(1), "title": d.group(1), "parts": [rest]}
         c = CAPTION.match(rest)
+        if c and len(c.group(1)) <= 2:  # "5.13 B. DETERMINATION OF ..." : a label, not a caption
+            c = None
         if line.bold or (_is_title(rest) and not c):
             return {"number": m.group(1), "title": rest.rstrip("."), "parts": [], "heading": True}
         if c:  # a run-in heading: "1.04 Compensation. The term ..."
