@@ -538,13 +538,24 @@ def _opens_question(m: re.Match) -> bool:
     return rest[:1].isupper() or rest[:1] in "\"“([" or ("." in number and number[0].isdigit() and rest[:1].isalpha())
 
 
-def _question_without_gap(m: re.Match, previous: str) -> bool:
+def _question_without_gap(m: re.Match, previous: str, current: dict | None = None) -> bool:
     """Forms often set questions line after line with no extra space: a dotted number, then a
-    capital, after a line that ended a sentence or was an option ("1.06 Is the Plan ..." after
-    "[X] Fiscal year"), not a wrapped reference ("... Section" / "1.06 of the Plan")."""
+    capital, after a line that was an option ("1.06 Is the Plan ..." after "[X] Fiscal year"), or
+    that ended an option's sentence, or numbered next after the current question ("25.04" after
+    "25.03"); not a wrapped reference ("... Section" / "1.06 of the Plan")."""
     number, rest = m.group(1), m.group(2)
-    ended = BOX_TOKEN.search(previous)  # an option line (a sentence end alone is too weak: wrapped text)
-    return "." in number and rest[:1].isupper() and bool(ended)
+    if "." not in number or not rest[:1].isupper():
+        return False
+    if BOX_TOKEN.search(previous):  # an option line (a sentence end alone is too weak: wrapped text)
+        return True
+    in_options = bool(current and current["options"])
+    return in_options and (_ends_sentence(previous) or _numbered_next(current["number"], number))
+
+
+def _numbered_next(before: str, after: str) -> bool:
+    """"25.04" after "25.03", "B.02" after "B.01": the next question of the same section."""
+    a, b = before.rsplit(".", 1) if "." in before else ("", before), after.rsplit(".", 1) if "." in after else ("", after)
+    return a[0] == b[0] and a[1].isdigit() and b[1].isdigit() and int(b[1]) == int(a[1]) + 1
 
 
 def _is_context(s: str, line: Line) -> bool:
@@ -701,7 +712,7 @@ def parse_aa(text: PdfText, doc_id: str) -> Document:
         nested = _nested_start(s, line, current) if current else None
         option = None if nested else (_option_start(s, current) if current else None)
         question = QUESTION.match(s)
-        if question and not para and not _question_without_gap(question, previous):
+        if question and not para and not _question_without_gap(question, previous, current):
             question = None
         previous = s
         if nested:
