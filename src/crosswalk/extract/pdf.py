@@ -428,6 +428,43 @@ class Labels:
         return len(previous) == 1 and ord(core) == ord(previous) + 1
 
 
+def _continues_heading(current: dict, start: dict | None, s: str, para: bool) -> bool:
+    """Whether line `s` is more of a heading that has no text yet (and add it): a second heading
+    line, a heading wrapped onto the next line, or a run-in heading that wrapped ("1.1 Qualified
+    Automatic" / "Account. 'Qualified ...")."""
+    if not current.get("heading") or current["parts"]:
+        return False
+    if start and start.get("heading") and not start.get("number"):
+        current["title"] = f"{current['title']} {s}".strip()
+        return True
+    if start or para:
+        return False
+    if _is_title(s) and not s.endswith("."):
+        current["title"] = f"{current['title']} {s}"
+        return True
+    c = CAPTION.match(s)
+    if c and len(c.group(1).split()) <= 6:
+        current["title"] = f"{current['title']} {c.group(1)}"
+        current["parts"].append(c.group(2))
+        return True
+    return False
+
+
+def _numbered(start: dict, labels: Labels) -> dict:
+    """The start with its section number: a subsection's from the labels, nested under the section;
+    a new numbered section resets the labels. Under a heading with no text of its own, subsections
+    and captioned paragraphs are titled by it ("POWERS OF THE EMPLOYER – Appointment of Trustee")."""
+    if "label" in start or start.get("caption"):
+        if "label" in start:
+            start["number"] = labels.number(start.pop("label"))
+        if labels.heading:
+            start["title"] = f"{labels.heading} – {start['title']}" if start["title"] else labels.heading
+    elif start["number"] and start["number"] != labels.section:
+        labels.reset(re.sub(r"\(.*$", "", start["number"]))
+        labels.heading = start["title"] if start.get("heading") else ""
+    return start
+
+
 def parse_bpd(text: PdfText, doc_id: str) -> Document:
     """Segment BPD lines into provisions."""
     raw_lines = [l for page in text.pages for l in page]
@@ -446,31 +483,10 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
         if start and current and "label" in start and not start["title"] and current["parts"] \
                 and _leads_into_list(current["parts"][-1]):
             start = None  # a list item after "...the following:" stays with its lead-in
-        if start and current and not current["parts"] and current.get("heading") and start.get("heading") \
-                and not start.get("number"):
-            current["title"] = f"{current['title']} {s}".strip()  # a heading over two lines
+        if current and _continues_heading(current, start, s, para):
             continue
-        if start is None and current and current.get("heading") and not current["parts"] and not para \
-                and _is_title(s) and not s.endswith("."):
-            current["title"] = f"{current['title']} {s}"  # a heading wrapped onto a second line
-            continue
-        if start is None and current and current.get("heading") and not current["parts"] and not para:
-            c = CAPTION.match(s)  # a run-in heading that wrapped: "1.1 Qualified Automatic" / "Account. 'Q..."
-            if c and len(c.group(1).split()) <= 6:
-                current["title"] = f"{current['title']} {c.group(1)}"
-                current["parts"].append(c.group(2))
-                continue
         if start:
-            if "label" in start or start.get("caption"):
-                if "label" in start:
-                    start["number"] = labels.number(start.pop("label"))
-                if labels.heading:  # "2.1 POWERS OF THE EMPLOYER" then "(a) ...": the heading names what follows
-                    start["title"] = f"{labels.heading} – {start['title']}" if start["title"] else labels.heading
-            elif start["number"] and start["number"] != labels.section:
-                labels.reset(re.sub(r"\(.*$", "", start["number"]))
-                # a heading with no text of its own titles the subsections under it
-                labels.heading = start["title"] if start.get("heading") else ""
-            provisions.append({**start, "page": line.page})
+            provisions.append({**_numbered(start, labels), "page": line.page})
         elif current and para and _opens_paragraph(current, s):
             # a further paragraph of the same section is a provision of its own, under the same heading
             provisions.append({"number": current["number"], "title": current["title"], "parts": [s], "page": line.page})
