@@ -11,9 +11,12 @@ sit on the page:
 - an AcroForm text field becomes its value between underscores ("__Acme__"), or a
   blank ("________") when empty.
 
-Then: two-column pages (an empty gutter in the middle) are read left column first, and lines repeated in the top or
-bottom band of most pages (headers, footers; digits ignored, so "Page 3" repeats) or set
-large anywhere (watermarks) are removed, as are bare page numbers and table-of-contents pages.
+Watermarks are left out as text is read: characters drawn at an angle, text in a pale or
+nearly transparent colour, and letters far larger than the line they sit on (kept as lines of
+their own, then removed below when they repeat). Then: two-column pages (an empty gutter in the
+middle) are read left column first, and lines repeated in the top or bottom band of most pages
+(headers, footers; digits ignored, so "Page 3" repeats) or set large anywhere (watermarks) are
+removed, as are bare page numbers and table-of-contents pages.
 """
 
 from __future__ import annotations

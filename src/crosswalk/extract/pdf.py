@@ -14,13 +14,17 @@ Segmentation works on lines (see layout.py) and the paragraphs they form:
 - BPD: a provision starts at a paragraph that opens with a numbered heading ("1.04
   Compensation", "Section 1.04 COMPENSATION."), a numbered or bare quoted definition
   ("1.78 'Taxable Wage Base' means"), a capitalised definition ("COMPENSATION: Means"),
-  a subsection caption ("(a) Eligible Employees." in bold or title case), or a heading
-  line on its own (bold, or all capitals). Article headings give context, not
-  provisions; text continues across pages; table-of-contents pages are skipped.
+  a subsection caption ("(a) Eligible Employees."), a captioned paragraph, or a heading
+  line on its own (bold, or all capitals). No single cue is relied on: after a sentence
+  end these open a provision with no gap or bold before them, definitions are cut out of
+  the middle of lines, list items after a colon stay put, labels nest and reset per
+  section (see docs/pdf-import.md). Article headings give context, not provisions; text
+  continues across pages; table-of-contents pages are skipped.
 - AA: numbered questions ("1.01", "B.02", "17."), options lettered or numbered with a
   checkbox before or after the label (glyphs, "[ ]"/"[X]", drawn boxes and form
   fields arrive as "[ ]"/"[X]"), nested options ("(1)", "i.") under an option as
-  "c.1", fill-in blanks with typed values, section headings in capitals as context.
+  "c.1", grids (a box under each column heading) as "e.1", "e.2", ... under the row,
+  fill-in blanks with typed values, section headings in capitals as context.
 """
 
 from __future__ import annotations
