@@ -581,15 +581,16 @@ def test_subsection_labels_reset_and_a_bare_heading_titles_them(tmp_path):
                    ("2.2(a)", "PLAN ENTRY"), ("2.2(b)", "PLAN ENTRY"), ("2.2(c)", "PLAN ENTRY"), ("2.3(a)", "VESTING")]
 
 
-@pytest.mark.parametrize("grey", [0.85, 0.0])
-def test_upright_watermark_letters_are_dropped(tmp_path, grey):
+@pytest.mark.parametrize("grey,size", [(0.85, 54), (0.0, 54), (0.0, 10)])
+def test_upright_watermark_letters_are_dropped(tmp_path, grey, size):
     """"SAMPLE" drawn letter by letter, upright, over the body text on every page, in light grey or
-    in black: neither letters in titles nor body words lost."""
+    in black, large or at body size (then only its repeating at the same places on every page gives
+    it away): neither letters in titles nor body words lost."""
     c, (w, h) = _canvas(tmp_path / "sample.pdf")
     for page in range(3):
         c.saveState()
         c.setFillGray(grey)
-        c.setFont("Helvetica-Bold", 54)
+        c.setFont("Helvetica-Bold", size)
         for n, letter in enumerate("SAMPLE"):
             c.drawString(150 + 45 * n, h - 160, letter)  # across the heading and the lines under it
         c.restoreState()

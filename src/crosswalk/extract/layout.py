@@ -25,7 +25,7 @@ import ctypes
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 BAND = 0.08                 # top and bottom share of the page where headers and footers live
 FURNITURE_SHARE = 0.5       # a line repeated on this share of pages is furniture
@@ -56,7 +56,7 @@ class Line:
     bold_lead: str = ""       # the bold words the line starts with (a caption such as "(a) Eligibility.")
     size: float = 0.0         # font size in points
     right: float = 0.0        # where the line's text ends (0: not known)
-    spans: tuple = ()         # (start, end, left, right) of each run: where its characters sit on the line
+    spans: tuple = ()         # (start, end, left, right, top) of each run: where its characters sit on the page
 
 
 @dataclass
@@ -344,10 +344,10 @@ def join_runs(runs: list[Run], number: int) -> list[Line]:
         # a space between runs only where the page's text has one, or there is room for one:
         # some writers place every letter (or kerned syllable) on its own: "C o m p" is "Comp"
         text = group[0].text
-        spans = [(0, len(text), group[0].left, group[0].right)]
+        spans = [(0, len(text), group[0].left, group[0].right, group[0].top)]
         for prev, run in zip(group, group[1:]):
             text += (" " if run.space_before or run.left - prev.right > WORD_GAP else "")
-            spans.append((len(text), len(text) + len(run.text), run.left, run.right))
+            spans.append((len(text), len(text) + len(run.text), run.left, run.right, run.top))
             text += run.text
         lead = []
         for r in group:
@@ -400,11 +400,44 @@ def remove_furniture(pages: list[list[Line]]) -> list[list[Line]]:
         counts.update({_furniture_key(l.text) for l in lines if is_banded(l) or is_big(l)})
     threshold = max(2, int(FURNITURE_SHARE * len(pages)))
     furniture = {k for k, n in counts.items() if n >= threshold}
+    letters = _repeated_letters(pages)
+    if letters:
+        pages = [[_without_letters(l, letters) for l in lines] for lines in pages]
     cleaned = []
     for lines in pages:
         if sum(bool(TOC_LEADER.search(l.text)) for l in lines) > 0.4 * max(len(lines), 1):
             cleaned.append([])  # a table of contents page
             continue
         cleaned.append([l for l in lines if not PAGE_NUMBER.match(l.text)
-                        and not ((is_banded(l) or is_big(l)) and _furniture_key(l.text) in furniture)])
+                        and not ((is_banded(l) or is_big(l)) and _furniture_key(l.text) in furniture) and l.text])
     return cleaned
+
+
+def _letter_key(line: Line, span) -> tuple | None:
+    start, end, left, _, top = span
+    piece = line.text[start:end]
+    return (piece, round(left, 2), round(top, 2)) if len(piece) == 1 and piece.isalpha() else None
+
+
+def _repeated_letters(pages: list[list[Line]]) -> set[tuple]:
+    """Single letters drawn at the same place on most pages (at least three): a watermark set
+    upright letter by letter ("S A M P L E"), which would otherwise end titles ("DISABILITY S")."""
+    counts: Counter[tuple] = Counter()
+    for lines in pages:
+        counts.update({key for l in lines for span in l.spans if (key := _letter_key(l, span))})
+    threshold = max(3, int(FURNITURE_SHARE * len(pages)))
+    return {key for key, n in counts.items() if n >= threshold}
+
+
+def _without_letters(line: Line, letters: set[tuple]) -> Line:
+    """The line with the repeated watermark letters taken out (spaces kept as they were)."""
+    keep = [span for span in line.spans if _letter_key(line, span) not in letters]
+    if len(keep) == len(line.spans):
+        return line
+    text, spans = "", []
+    for n, (start, end, left, right, top) in enumerate(keep):
+        gap = line.text[keep[n - 1][1]:start] if n else ""
+        text += " " if any(c.isspace() for c in gap) else ""
+        spans.append((len(text), len(text) + end - start, left, right, top))
+        text += line.text[start:end]
+    return replace(line, text=text, spans=tuple(spans), left=keep[0][2] if keep else line.left)

@@ -637,7 +637,7 @@ def _box_centres(line: Line) -> list[tuple[str, float]] | None:
         span = next((sp for sp in line.spans if sp[0] <= b.start() < sp[1]), None)
         if span is None:
             return None
-        start, end, left, right = span
+        start, end, left, right, _ = span
         at = lambda i: left + (right - left) * (i - start) / max(end - start, 1)
         centres.append((b.group(0), (at(b.start()) + at(b.end())) / 2))
     return centres
@@ -654,7 +654,7 @@ def _heading_columns(lines: list[Line], row: int, xs: list[float]) -> list[str] 
         if above.page != lines[row].page or BOX_TOKEN.search(above.text) or not above.spans:
             break
         placed = []
-        for start, end, left, right in above.spans:
+        for start, end, left, right, _ in above.spans:
             centre = (left + right) / 2
             nearest = min(range(len(xs)), key=lambda k: abs(xs[k] - centre))
             if abs(xs[nearest] - centre) > tolerance:
