@@ -218,8 +218,8 @@ def fuzz_bpd_row(records: list[dict], pdf: Path) -> dict:
             # the two real-text figures: numbered headings that became a provision's title
             # (anywhere), and definitions that came back as one provision each
             "heading_titles": sum(any(normalize(r["section_title"]) in t for t in titles) for r in numbered)
-            / max(len(numbered), 1),
-            "definitions": sum(result["found"][n] for n in definitions) / max(len(definitions), 1),
+            / len(numbered) if numbered else None,
+            "definitions": sum(result["found"][n] for n in definitions) / len(definitions) if definitions else None,
             "whole": whole_text_recall([r["provision_text"] for r in records], extracted),
             "long_numbers": long_numbers, "pages": len(text.pages), "seconds": seconds}
 
@@ -324,11 +324,12 @@ def run_fuzz(corpus: Path, out: Path, seeds: int, scan_seeds: int, scan_pages: i
             continue
         figures = {}
         for key in ("recall", "whole", "titles", "heading_titles", "definitions", "option_recall"):
-            if key in rows[0]:
-                values = [r[key] for r in rows]
+            pairs = [(seed, r[key]) for seed, r in zip(seeds, rows) if r.get(key) is not None]
+            if pairs:  # (a scan's first pages may hold no numbered heading: no figure, not 0)
+                values = [v for _, v in pairs]
                 worst = min(range(len(values)), key=values.__getitem__)
                 figures[key] = {"median": statistics.median(values), "worst_decile": _decile(values),
-                                "worst": values[worst], "worst_seed": seeds[worst]}
+                                "worst": values[worst], "worst_seed": pairs[worst][0], "seeds": len(values)}
         if "tick_diff" in rows[0]:
             diffs = [r["tick_diff"] for r in rows]
             figures["ticks_exact"] = sum(d == 0 for d in diffs) / len(diffs)
@@ -349,6 +350,9 @@ def print_fuzz(fuzzed: dict) -> None:
         second = cell("titles") or cell("option_recall")
         ticks = f"{f['ticks_exact']:.2f} ({f['tick_diff_worst']:+d})" if "ticks_exact" in f else ""
         print(f"{name:<17} {cell('recall'):>26} {cell('whole'):>26} {second:>26} {ticks:>11} {f['pages_per_s']:>8.1f}")
+        if "definitions" in f:
+            print(f"{'':<17} {'heading titles ' + (cell('heading_titles') or 'n/a'):>53} "
+                  f"{'definitions ' + cell('definitions'):>38}")
 
 
 def main() -> None:
