@@ -742,8 +742,8 @@ def parse_aa(text: PdfText, doc_id: str) -> Document:
         elif question and _opens_question(question):
             questions.append({"number": question.group(1), "parts": [question.group(2)], "options": [],
                               "context": context, "page": line.page})
-        elif para and _is_context(s, line):
-            context = s.title()
+        elif (para or current and current["options"]) and _is_context(s, line):
+            context = s.title()  # a section heading in capitals (after options it needs no gap)
         elif current:
             target = current["options"][-1] if current["options"] else current
             if target.get("column"):  # the row's text wrapped under it: it belongs to the row, not a column
