@@ -564,11 +564,13 @@ def _question_without_gap(m: re.Match, previous: str, current: dict | None = Non
     that ended an option's sentence, or numbered next after the current question ("25.04" after
     "25.03"); not a wrapped reference ("... Section" / "1.06 of the Plan")."""
     number, rest = m.group(1), m.group(2)
-    if "." not in number or not rest[:1].isupper():
+    if not rest[:1].isupper():
         return False
+    in_options = bool(current and current["options"])
+    if "." not in number:  # "2. Determination Period" after question 1's options
+        return in_options and _numbered_next(current["number"], number)
     if BOX_TOKEN.search(previous):  # an option line (a sentence end alone is too weak: wrapped text)
         return True
-    in_options = bool(current and current["options"])
     return in_options and (_ends_sentence(previous) or _numbered_next(current["number"], number))
 
 
