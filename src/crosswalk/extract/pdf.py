@@ -383,8 +383,14 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
 
 
 def _opens_paragraph(current: dict, s: str) -> bool:
-    """A paragraph that starts a new sentence (not a list item after "...the following:")."""
+    """A paragraph that starts a new sentence (not a list item after "...the following:") and
+    is not a further paragraph of a definition: a definition runs on to the next heading or term
+    (on 6 fuzzed seeds: definitions one provision each 0.889 -> 0.902 source, 0.936 -> 0.972 target;
+    recall -0.002 source, +0.007 target)."""
     if not current["parts"]:
+        return False
+    first = current["parts"][0].lstrip()
+    if first[:1] in "\"“'‘" or first.startswith("Means"):
         return False
     last = current["parts"][-1].rstrip()
     return not last.endswith((*LIST_LEAD_IN, ",", "-")) and (s[:1].isupper() or s[:1] in "\"“'‘(")
