@@ -82,10 +82,15 @@ class Index:
                 votes[i] += 1
         return votes
 
+    def ranked(self, text: str) -> list[int]:
+        """Extracted records by shingles shared with `text`, most first; ties by position (the
+        votes come out of sets, whose order changes with Python's hash seed from run to run)."""
+        votes = self.overlaps(text)
+        return sorted(votes, key=lambda i: (-votes[i], i))
+
     def best(self, text: str, top: int = 3) -> float:
         target = normalize(text)
-        votes = self.overlaps(text)
-        ranked = sorted(votes, key=votes.get, reverse=True)[:top]
+        ranked = self.ranked(text)[:top]
         return max((similarity(target, self.texts[i]) for i in ranked), default=0.0)
 
 
@@ -139,7 +144,10 @@ def _instance(doc, index: Index, votes: dict[int, int], record: dict, truth):
                                                   -similarity(target, index.texts[i])))]
 
 
-def aa_row(records: list[dict], truth, pdf: Path) -> dict:
+def read_aa(records: list[dict], pdf: Path):
+    """Extract an AA PDF and score its questions: (text, document, seconds, the records that are real
+    questions, their scores, how many options split out as questions came back as options, an
+    index of the extracted questions)."""
     started = time.perf_counter()
     text = read_text(pdf)
     doc = document_from_text(text, "aa")
@@ -149,9 +157,12 @@ def aa_row(records: list[dict], truth, pdf: Path) -> dict:
     result = score_records([r["question_text"] for r in real], questions)
     # a record that is an option split out as a question is found when it comes back as an option
     options = Index([o.text for e in doc.elections for o in e.options])
-    split_out = [r for r in records if is_option_like(r)]
-    found_options = sum(options.best(option_label(r)[1]) >= FOUND for r in split_out)
-    index = Index(questions)
+    found_split = sum(options.best(option_label(r)[1]) >= FOUND for r in records if is_option_like(r))
+    return text, doc, seconds, real, result, found_split, Index(questions)
+
+
+def aa_row(records: list[dict], truth, pdf: Path) -> dict:
+    text, doc, seconds, real, result, found_options, index = read_aa(records, pdf)
     # options split out as questions are drawn under the question before them: that one then has them too
     extra: dict[str, int] = defaultdict(int)
     owner = None
@@ -192,11 +203,11 @@ def title_recall(records: list[dict], doc, index: Index) -> float:
     titled = [r for r in records if r["section_title"].strip()]
     ok = 0
     for r in titled:
-        votes = index.overlaps(r["provision_text"])
-        if not votes:
+        ranked = index.ranked(r["provision_text"])
+        if not ranked:
             continue
         target = normalize(r["provision_text"])
-        best = max(sorted(votes, key=votes.get, reverse=True)[:3], key=lambda i: similarity(target, index.texts[i]))
+        best = max(ranked[:3], key=lambda i: similarity(target, index.texts[i]))
         want, got = normalize(r["section_title"]), normalize(doc.provisions[best].title)
         ok += bool(want) and (want == got or want in got)
     return ok / max(len(titled), 1)
@@ -243,35 +254,21 @@ def whole_text_recall(expected: list[str], extracted: list[str]) -> float:
         if not votes:
             continue
         shingles = _shingles(target.split())
-        best = max(votes, key=votes.get)
+        best = index.ranked(text)[0]
         if index.best(text) >= FOUND or votes[best] >= 0.9 * len(shingles):
             found += 1
             continue
-        for start in range(max(0, best - 3), best + 1):  # consecutive provisions around the best one
-            for end in range(start + 1, min(len(extracted), start + 5) + 1):
-                if similarity(target, " ".join(index.texts[start:end])) >= FOUND:
-                    found += 1
-                    break
-            else:
-                continue
-            break
+        # consecutive provisions around the best one
+        found += any(similarity(target, " ".join(index.texts[start:end])) >= FOUND
+                     for start in range(max(0, best - 3), best + 1)
+                     for end in range(start + 1, min(len(extracted), start + 5) + 1))
     return found / max(len(expected), 1)
 
 
 def fuzz_aa_row(records: list[dict], truth, pdf: Path) -> dict:
     """Question recall (options split out as questions count when they come back as options), option
     recall over the found questions' options, and ticked options read against boxes ticked."""
-    started = time.perf_counter()
-    text = read_text(pdf)
-    doc = document_from_text(text, "aa")
-    seconds = time.perf_counter() - started
-    questions = [e.question_text for e in doc.elections]
-    real = [r for r in records if not is_option_like(r)]
-    result = score_records([r["question_text"] for r in real], questions)
-    all_options = Index([o.text for e in doc.elections for o in e.options])
-    split_out = [r for r in records if is_option_like(r)]
-    found_split = sum(all_options.best(option_label(r)[1]) >= FOUND for r in split_out)
-    index = Index(questions)
+    text, doc, seconds, real, result, found_split, index = read_aa(records, pdf)
     want_n = got_n = 0
     for r, ok in zip(real, result["found"]):
         want = [normalize(o["option_text"]) for o in r.get("options") or []]

@@ -27,29 +27,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportlab.lib.pagesizes import LETTER
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from render import HAVE_DEJAVU, Truth, is_option_like, option_label
+from render import HAVE_DEJAVU, Truth, is_option_like, option_label, register_fonts
 
 WIDTH, HEIGHT = LETTER
 LIBERATION = Path("/usr/share/fonts/truetype/liberation")
 
 
-def _register_liberation() -> bool:
-    if not (LIBERATION / "LiberationSerif-Regular.ttf").is_file():
-        return False
-    for name, file in (("LibSerif", "LiberationSerif-Regular.ttf"), ("LibSerif-Bold", "LiberationSerif-Bold.ttf"),
-                       ("LibSans", "LiberationSans-Regular.ttf"), ("LibSans-Bold", "LiberationSans-Bold.ttf")):
-        pdfmetrics.registerFont(TTFont(name, str(LIBERATION / file)))
-    return True
-
-
 FAMILIES = [("Times-Roman", "Times-Bold"), ("Helvetica", "Helvetica-Bold"), ("Courier", "Courier-Bold")]
 if HAVE_DEJAVU:
     FAMILIES += [("DejaVuSerif", "DejaVuSerif-Bold"), ("DejaVu", "DejaVu-Bold")]
-if _register_liberation():
+if register_fonts(LIBERATION, {"LibSerif": "LiberationSerif-Regular.ttf", "LibSerif-Bold": "LiberationSerif-Bold.ttf",
+                               "LibSans": "LiberationSans-Regular.ttf", "LibSans-Bold": "LiberationSans-Bold.ttf"}):
     FAMILIES += [("LibSerif", "LibSerif-Bold"), ("LibSans", "LibSans-Bold")]
 HEADERS = ["{vendor} Basic Plan Document", "Defined Contribution Prototype Plan", "© {vendor}. All rights reserved.",
            "Non-Standardized 401(k) Plan – Basic Plan Document #01", ""]

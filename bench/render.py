@@ -30,16 +30,17 @@ WIDTH, HEIGHT = LETTER
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 
 
-def _register_fonts() -> bool:
-    if not (DEJAVU / "DejaVuSans.ttf").is_file():
+def register_fonts(folder: Path, faces: dict[str, str]) -> bool:
+    """Register TrueType `faces` (name -> file in `folder`) with reportlab; False when not installed."""
+    if not all((folder / file).is_file() for file in faces.values()):
         return False
-    for name, file in (("DejaVu", "DejaVuSans.ttf"), ("DejaVu-Bold", "DejaVuSans-Bold.ttf"),
-                       ("DejaVuSerif", "DejaVuSerif.ttf"), ("DejaVuSerif-Bold", "DejaVuSerif-Bold.ttf")):
-        pdfmetrics.registerFont(TTFont(name, str(DEJAVU / file)))
+    for name, file in faces.items():
+        pdfmetrics.registerFont(TTFont(name, str(folder / file)))
     return True
 
 
-HAVE_DEJAVU = _register_fonts()
+HAVE_DEJAVU = register_fonts(DEJAVU, {"DejaVu": "DejaVuSans.ttf", "DejaVu-Bold": "DejaVuSans-Bold.ttf",
+                                      "DejaVuSerif": "DejaVuSerif.ttf", "DejaVuSerif-Bold": "DejaVuSerif-Bold.ttf"})
 
 
 def _chance(key: str, salt: str) -> float:

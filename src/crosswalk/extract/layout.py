@@ -98,12 +98,13 @@ def _text_runs(page, width: float, height: float) -> list[Run]:
     try:
         rects = [tp.get_rect(i) for i in range(tp.count_rects())]
         heights = sorted(t - b for _, b, _, t in rects)
-        tall = 1.5 * heights[len(heights) // 2] if heights else 0.0
+        line = heights[len(heights) // 2] if heights else 0.0  # a body line's height
+        tall = 1.5 * line
         # watermarks are large or angled (and angled text has a tall box): on a page of body text alone
         # neither check is paid for (about 5 ms a page together)
         has_tall = bool(heights) and heights[-1] > tall
         angled = _angled_chars(tp) if has_tall else set()
-        own = _big_rect_chars(tp, rects, angled) if has_tall else {}
+        own = _big_rect_chars(tp, rects, angled, line) if has_tall else {}
         hidden = angled.union(*own.values()) if own else angled
         for (left, bottom, right, top), (index, text, space) in zip(rects, _rect_texts(tp, rects, hidden, own)):
             if not text:
@@ -150,14 +151,12 @@ def _angled_chars(tp) -> set[int]:
     return angled
 
 
-def _big_rect_chars(tp, rects, angled: set[int]) -> dict[int, list[int]]:
+def _big_rect_chars(tp, rects, angled: set[int], line: float) -> dict[int, list[int]]:
     """The characters of each rectangle taller than two body lines, found by position.
 
     Such a rectangle is large type (a title, an upright watermark letter) or angled text, and it
     overlaps body lines: a probe inside it may land on the body text beneath, so its characters
     are those whose centre lies inside it and whose height is on its scale (angled ones go)."""
-    heights = sorted(t - b for _, b, _, t in rects)
-    line = heights[len(heights) // 2] if heights else 0
     big = [n for n, (_, b, _, t) in enumerate(rects) if t - b > 2 * line]
     if not big:
         return {}

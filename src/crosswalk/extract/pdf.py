@@ -287,15 +287,12 @@ def split_definitions(lines: list[Line], starts: list[bool]) -> tuple[list[Line]
         tail = OPEN_TERM_TAIL.search(text) if TERM_CLOSE_HEAD.match(following) else None
         if tail is None and MEANS_HEAD.match(following):
             tail = CAPS_TAIL.search(text)
-        if tail:
-            group = next(g for g in range(1, (tail.re.groups or 0) + 1) if tail.group(g))
-            carry, text = tail.group(group), text[: tail.start(group)].rstrip()
+        if tail:  # (the group that matched: OPEN_TERM_TAIL has one per alternative)
+            carry, text = tail.group(tail.lastindex), text[: tail.start(tail.lastindex)].rstrip()
         pieces = [p for p in DEFINITION_INSIDE.split(text) if p.strip()]
         for k, piece in enumerate(pieces):
             out.append(replace(line, text=piece.strip(), left=line.left + 0.001 * k))
             out_starts.append(para or k > 0)
-        if not pieces and not carry:
-            continue
     return out, out_starts
 
 
@@ -651,12 +648,13 @@ def _box_centres(line: Line) -> list[tuple[str, float]] | None:
     return centres
 
 
-def _heading_columns(lines: list[Line], row: int, xs: list[float]) -> list[str] | None:
-    """The column headings over box centres `xs`, read from the lines just above line `row` whose
-    every run sits over a box (a heading may wrap onto two or three lines), or None."""
+def _heading_columns(lines: list[Line], row: int, xs: list[float]) -> tuple[list[str], list[int]] | None:
+    """The column headings over box centres `xs` and the indices of the lines they were read from:
+    the lines just above line `row` whose every run sits over a box (a heading may wrap onto two or
+    three lines), or None."""
     tolerance = min(0.06, 0.45 * min(b - a for a, b in zip(xs, xs[1:])))
     names: list[list[str]] = [[] for _ in xs]
-    aligned_lines = 0
+    used: list[int] = []
     for j in range(row - 1, max(row - 4, -1), -1):
         above = lines[j]
         if above.page != lines[row].page or BOX_TOKEN.search(above.text) or not above.spans:
@@ -673,10 +671,10 @@ def _heading_columns(lines: list[Line], row: int, xs: list[float]) -> list[str] 
             break
         for k, words in placed:
             names[k].insert(0, words)
-        aligned_lines += 1
-    if not aligned_lines or sum(bool(n) for n in names) < 2:
+        used.append(j)
+    if not used or sum(bool(n) for n in names) < 2:
         return None
-    return [" ".join(n) for n in names]
+    return [" ".join(n) for n in names], used
 
 
 def find_grids(lines: list[Line]) -> tuple[dict[int, GridRow], set[int]]:
@@ -691,11 +689,10 @@ def find_grids(lines: list[Line]) -> tuple[dict[int, GridRow], set[int]]:
         if centres is None:
             continue
         xs = [x for _, x in centres]
-        columns = _heading_columns(lines, i, xs)
-        if columns:
-            headings.update(j for j in range(i - 1, max(i - 4, -1), -1)
-                            if lines[j].page == line.page and not BOX_TOKEN.search(lines[j].text)
-                            and _heading_columns(lines, j + 1, xs))
+        found = _heading_columns(lines, i, xs)
+        if found:
+            columns, used = found
+            headings.update(used)
             last = (xs, columns)
         elif last and len(last[0]) == len(xs) and all(abs(a - b) < 0.02 for a, b in zip(last[0], xs)):
             columns = last[1]
