@@ -549,3 +549,20 @@ def test_the_in_process_transport_answers_from_the_simulator_without_a_socket(mo
     assert len(replies) == 12 and all(r.content for r in replies) and len(vectors) == 2
     assert api.counters.faults.get("server_error", 0) > 0 and api.counters.faults.get("reset", 0) > 0
     assert sum(u.retries for u in usage.values()) == sum(api.counters.faults.values())
+
+
+def test_the_oracle_is_wrong_about_the_same_items_whatever_the_call_order():
+    """Its errors are drawn from (seed, source item): two verify modes, or the same items asked in
+    another order, get the same wrong answers, so their F1s differ only by what the modes do."""
+    from crosswalk.testing.fake_api import FakeAPI
+
+    oracle = {f"s{n}": {f"t{n}"} for n in range(400)}
+    shown = lambda n: [{"n": k + 1, "id": f"t{(n + k) % 400}"} for k in range(5)]
+    first = FakeAPI("fast", oracle=oracle, oracle_error_rate=0.1, seed=3)
+    answers = {n: first._oracle_choice(f"s{n}", shown(n)) for n in range(400)}
+    again = FakeAPI("fast", oracle=oracle, oracle_error_rate=0.1, seed=3)
+    assert {n: again._oracle_choice(f"s{n}", shown(n)) for n in reversed(range(400))} == answers
+    wrong = [n for n, a in answers.items() if a != [1]]
+    assert 20 <= len(wrong) <= 60  # about 10% of 400
+    other_seed = FakeAPI("fast", oracle=oracle, oracle_error_rate=0.1, seed=4)
+    assert {n for n in range(400) if other_seed._oracle_choice(f"s{n}", shown(n)) != [1]} != set(wrong)

@@ -184,10 +184,35 @@ def test_bands_settle_only_what_is_right_and_never_none_with_strong_evidence():
     assert (row["settled"], row["settled_wrong"], row["to_llm"]) == (2, 0, 3)
     row = train.settle_table(sets, probs, gold, strong_floor=1.01, bands=[(0.05, 0.95)])[0]
     assert (row["settled"], row["settled_wrong"]) == (3, 1)  # without the guard m is settled wrong
-    low, high = train.choose_bands(sets, probs, gold, strong_floor=0.4, max_wrong=0.0)
+    low, high = train.choose_bands(sets, probs, gold, strong_floor=0.4, max_wrong=0.0, settle_none=True)
     settled = train.settle_table(sets, probs, gold, 0.4, [(low, high)])[0]
     assert settled["settled_wrong"] == 0 and settled["settled"] >= 2
     assert strong_evidence(sets[3], 0.4) and not strong_evidence(sets[2], 0.4)
+    # without settle_none "no counterpart" is always asked: the low band stays 0
+    assert train.choose_bands(sets, probs, gold, strong_floor=0.4, max_wrong=0.0, settle_none=False)[0] == 0.0
+
+
+def test_bands_keep_each_side_right_more_often_than_a_strong_model():
+    """A band that settles 1 wrong in 10 is refused even where that is under the share-of-items cap:
+    an item settled locally is one the LLM cannot repair."""
+    feats = np.zeros((1, len(FEATURES)), np.float32)
+    sets, gold, probs = [], {}, {}
+    for n in range(100):  # 100 items the model must be asked about: p 0.5, right half the time
+        sets.append(CandidateSet(f"u{n}", [f"u{n}t"], feats, np.array([0.5], np.float32)))
+        gold[f"u{n}"] = GoldItem(f"u{n}", (f"u{n}t",) if n % 2 else ("other",), "equivalent")
+        probs[f"u{n}"] = np.array([0.5])
+    for n in range(10):  # p 0.82: 9 right, 1 wrong; p 0.96: 10 right
+        for tag, p, wrong in (("h", 0.82, n == 0), ("v", 0.96, False)):
+            sid = f"{tag}{n}"
+            sets.append(CandidateSet(sid, [f"{sid}t"], feats, np.array([0.9], np.float32)))
+            gold[sid] = GoldItem(sid, ("other",) if wrong else (f"{sid}t",), "equivalent")
+            probs[sid] = np.array([p])
+    low, high = train.choose_bands(sets, probs, gold, strong_floor=1.01, max_wrong=0.015)
+    row = train.settle_table(sets, probs, gold, 1.01, [(low, high)])[0]
+    assert (row["as_match"], row["as_match_wrong"]) == (10, 0) and 0.82 < high <= 0.96
+    # the share-of-items cap alone (1 of 120 < 1.5%) would have settled the 0.82 band too
+    low, high = train.choose_bands(sets, probs, gold, strong_floor=1.01, max_wrong=0.015, max_error=1.0)
+    assert high <= 0.82
 
 
 def test_claim_margin_sees_a_target_claimed_by_a_stronger_source():

@@ -124,6 +124,7 @@ class FakeAPI:
         self.api_key = api_key
         self.vision_fixtures = vision_fixtures or {}
         self.counters = Counters()
+        self.seed = seed
         self._rng = random.Random(seed)
         self._windows: dict[str, deque] = {}
         self._runner: web.AppRunner | None = None
@@ -324,9 +325,14 @@ class FakeAPI:
         if self.oracle is None or source_id not in self.oracle:
             return None
         right = [c["n"] for c in candidates if c["id"] in self.oracle[source_id]]
-        if self._rng.random() < self.oracle_error_rate:  # a wrong verdict, on purpose
-            wrong = [c["n"] for c in candidates if c["n"] not in right]
-            return [self._rng.choice(wrong)] if wrong and right else ([] if right else wrong[:1])
+        # A wrong verdict, on purpose, for a fixed share of source items: which items is drawn from the
+        # seed and the item, not from the order calls arrive in, so two verify modes (or two runs)
+        # are wrong about the same items, as a real model is about the hard ones, and their F1s
+        # differ only by what the modes do.
+        rng = random.Random(f"{self.seed}:{source_id}")
+        if rng.random() < self.oracle_error_rate:
+            wrong = sorted(c["n"] for c in candidates if c["n"] not in right)
+            return [rng.choice(wrong)] if wrong and right else ([] if right else wrong[:1])
         return right
 
     def _vision_reply(self, body: dict) -> str:

@@ -34,6 +34,9 @@ FATAL = (AuthenticationError, ModelNotFoundError, ProviderUnreachableError)
 CLEAR_WINNER_P = 0.6
 CLEAR_WINNER_RATIO = 0.5
 CLEAR_WINNER_SHOWN = 4
+# An AA item's title in the prompt is its section ("Eligibility Conditions"), clipped: the question
+# is already the start of its text (as the title it was sent twice: ~13% of the AA prompt tokens).
+AA_CONTEXT_CHARS = 80
 
 
 @dataclass
@@ -170,8 +173,9 @@ def item_payloads(docs) -> dict[str, dict]:
     out = {}
     for doc in docs:
         for item in doc.items:
-            title = getattr(item, "title", "") or getattr(item, "question_text", "")
-            text = item.text if doc.role == "bpd" else " | ".join(
-                [item.question_text] + [f"{o.label}. {o.text}" for o in item.options])
-            out[item.id] = {"id": item.id, "title": title, "text": text}
+            if doc.role == "bpd":
+                out[item.id] = {"id": item.id, "title": item.title, "text": item.text}
+            else:  # the question opens the text; the title carries the section it sits in
+                text = " | ".join([item.question_text] + [f"{o.label}. {o.text}" for o in item.options])
+                out[item.id] = {"id": item.id, "title": item.section_context[:AA_CONTEXT_CHARS], "text": text}
     return out
