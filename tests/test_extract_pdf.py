@@ -581,6 +581,60 @@ def test_subsection_labels_reset_and_a_bare_heading_titles_them(tmp_path):
                    ("2.2(a)", "PLAN ENTRY"), ("2.2(b)", "PLAN ENTRY"), ("2.2(c)", "PLAN ENTRY"), ("2.3(a)", "VESTING")]
 
 
+def test_dash_captions_and_headings_wrapped_in_a_narrow_column(tmp_path):
+    """Ascensus closes a subsection's caption with a dash ("A. Plan Investments – Except ..."); in a
+    narrow column the caption, and the section heading above it, wrap onto a second line. The
+    subsections are titled by the whole heading and their own caption."""
+    c, (w, h) = _canvas(tmp_path / "narrow.pdf")
+    _plain_page(c, w, h, [
+        "5.03 DISTRIBUTIONS UPON THE",
+        "DEATH OF A PARTICIPANT",
+        "A. Designation of Beneficiary – Each Participant may",
+        "designate a Beneficiary in a form the Administrator",
+        "accepts.",
+        "B. Direction of Investments by",
+        "Participants – Unless otherwise elected, each",
+        "Participant directs the investment of his or her",
+        "Individual Account.",
+    ], size=10, lead=12.5)
+    c.showPage()
+    c.save()
+    doc = extract_pdf(tmp_path / "narrow.pdf", role="bpd")
+    got = [(p.section_number, p.title, p.text[:22]) for p in doc.provisions]
+    heading = "DISTRIBUTIONS UPON THE DEATH OF A PARTICIPANT"
+    assert got == [("5.03(A)", f"{heading} – Designation of Beneficiary", "Designation of Benefic"),
+                   ("5.03(B)", f"{heading} – Direction of Investments by Participants", "Direction of Investmen")]
+
+
+def test_quoted_captions_and_a_term_whose_means_wraps(tmp_path):
+    """Relius: a numbered quoted caption ('1.28(c) "Code §410(b)(6)(C) transactions." Employees ...') and
+    one opening a paragraph open a provision after a sentence end, with no gap; a whole quoted term at
+    a line's end whose "(EACA) means" opens the next line is a definition of its own."""
+    c, (w, h) = _canvas(tmp_path / "quoted.pdf")
+    _plain_page(c, w, h, [
+        "1.26 \"Elective Deferrals\" means the Employer's contributions made under a salary deferral election.",
+        '1.27 "Eligible Automatic Contribution Arrangement"',
+        "(EACA) means an Automatic Contribution Arrangement that complies with Code section 414(w).",
+        "Employees of an acquired business are treated as follows until the end of the transition period.",
+        '1.28(c) "Code 410(b)(6)(C) transactions." Employees who became Employees as the result of the',
+        "transaction are excluded during the transition period.",
+        '"Annual overall permitted disparity limit." Notwithstanding the preceding paragraphs, the',
+        "disparity is limited for any Plan Year.",
+    ])
+    c.showPage()
+    c.save()
+    doc = extract_pdf(tmp_path / "quoted.pdf", role="bpd")
+    by_start = {p.text[:30]: p for p in doc.provisions}
+    eaca = next(p for p in doc.provisions if p.text.startswith('"Eligible Automatic'))
+    assert eaca.section_number == "1.27" and "(EACA) means" in eaca.text
+    assert not any("Eligible Automatic" in p.text for p in doc.provisions if p is not eaca)
+    code = next(p for p in doc.provisions if p.text.startswith('"Code 410(b)(6)(C) transactions."'))
+    assert code.section_number == "1.28(c)" and code.title == "Code 410(b)(6)(C) transactions"
+    assert code.text.endswith("transition period.")
+    limit = next(p for p in doc.provisions if p.text.startswith('"Annual overall'))
+    assert limit.title == "Annual overall permitted disparity limit" and len(by_start) == len(doc.provisions)
+
+
 @pytest.mark.parametrize("grey,size", [(0.85, 54), (0.0, 54), (0.0, 10)])
 def test_upright_watermark_letters_are_dropped(tmp_path, grey, size):
     """"SAMPLE" drawn letter by letter, upright, over the body text on every page, in light grey or

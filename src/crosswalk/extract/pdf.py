@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-9"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-10"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -58,6 +58,12 @@ CAPTION = re.compile(r"^((?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by
 # A caption in sentence case, as Relius sets them: "(b) Funding policy. The Employer shall ..."
 # (at most five words, and a capitalised sentence after it)
 SENTENCE_CAPTION = re.compile(r"^([A-Z][a-z'’\-/]*(?:\s+[a-z0-9(][\w'’\-/()]*){0,4})\.\s+([A-Z0-9\"“(].*)$")
+# A quoted caption after a section number: '1.28(c) "Code §410(b)(6)(C) transactions." Employees who ...'
+QUOTED_CAPTION = re.compile(r"^[\"“]([^\"”]{2,80}?)(?:\.[\"”]|[\"”]\.)\s+(\S.*)$")
+# A caption closed by a dash, as Ascensus sets them: "A. Plan Investments – Except as provided ..."
+# (only after a subsection label or at a paragraph's start: inside a sentence a dash is punctuation)
+DASH_CAPTION = re.compile(r"^([A-Z][\w'’\-/]*(?:\s+(?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with|\(\w+\))){0,7})"
+                          r"\s+[–—-]\s+([A-Z0-9\"“(].*)$")
 # A heading in capitals run into its text without a stop: "3.3 DETERMINATION OF ELIGIBILITY The Administrator ..."
 CAPS_LEAD = re.compile(r"^([A-Z][A-Z0-9,'’\-/&()]*(?:\s+[A-Z0-9][A-Z0-9,'’\-/&()]*)+)\s+([A-Z][a-z].*)$")
 QUESTION = re.compile(r"^(?:Question\s+)?((?:[A-Z]\.)?\d{1,2}(?:\.\d{1,3}[a-z]?)?(?:\.[A-Za-z]{1,3})?|[A-Z](?=\.))[.)]?\s+(\S.*)$")
@@ -264,11 +270,16 @@ CAPS_TERM = r"[A-Z][A-Z0-9\-/()’',&]+(?: [A-Z0-9\-/()’',&]+){0,9}"
 NUMBER = r"\d{1,2}\.\d{1,3}\.?\s+"
 # Only numbered terms and capitalised ones with a colon are cut inside a line: a bare quoted term
 # with "means" also occurs inside a provision ("(a) Employee. "Employee" means ...").
-DEFINITION_INSIDE = re.compile(rf"(?<=[.;:] )(?={NUMBER}{TERM}\s+(?:means|shall mean)\b|{CAPS_TERM}[.:]?\s+Means\b)")
+ABBREVIATION = r"(?:\([^)]{1,40}\)\s*)?"  # '"Eligible Automatic Contribution Arrangement" (EACA) means'
+DEFINITION_INSIDE = re.compile(rf"(?<=[.;:] )(?={NUMBER}{TERM}\s+{ABBREVIATION}(?:means|shall mean)\b|{CAPS_TERM}[.:]?\s+Means\b)")
 # A quoted term cut by the line end ('1.10 "Anniversary' / 'Date" means ...') and a capitalised term
 # printed at the end of the line before its "Means" ('...402(a). ADOPTION AGREEMENT' / 'Means the ...').
 OPEN_TERM_TAIL = re.compile(rf"(?:^((?:{NUMBER})?[\"“][^\"”]{{1,80}})|(?<=[.;:] )({NUMBER}[\"“][^\"”]{{1,80}}))$")
-TERM_CLOSE_HEAD = re.compile(r"^[^\"”]{0,80}[\"”]\s+(?:means|shall mean)\b")
+TERM_CLOSE_HEAD = re.compile(rf"^[^\"”]{{0,80}}[\"”]\s+{ABBREVIATION}(?:means|shall mean)\b")
+# A whole quoted term at the end of a line whose "means" opens the next ('1.27 "Eligible Automatic
+# Contribution Arrangement"' / '(EACA) means an ...')
+CLOSED_TERM_TAIL = re.compile(rf"(?:^|(?<=[.;:] ))((?:{NUMBER})?{TERM})$")
+MEANS_NEXT = re.compile(rf"^{ABBREVIATION}(?:means|shall mean)\b")
 CAPS_TAIL = re.compile(rf"(?:^|(?<=[.;:] ))({CAPS_TERM}[.:]?)$")
 MEANS_HEAD = re.compile(rf"^(?:{CAPS_TERM}[.:]?\s+)?Means\b")  # "Means ..." or the rest of a wrapped term, then Means
 
@@ -287,6 +298,8 @@ def split_definitions(lines: list[Line], starts: list[bool]) -> tuple[list[Line]
         tail = OPEN_TERM_TAIL.search(text) if TERM_CLOSE_HEAD.match(following) else None
         if tail is None and MEANS_HEAD.match(following):
             tail = CAPS_TAIL.search(text)
+        if tail is None and MEANS_NEXT.match(following):
+            tail = CLOSED_TERM_TAIL.search(text)
         if tail:  # (the group that matched: OPEN_TERM_TAIL has one per alternative)
             carry, text = tail.group(tail.lastindex), text[: tail.start(tail.lastindex)].rstrip()
         pieces = [p for p in DEFINITION_INSIDE.split(text) if p.strip()]
@@ -316,8 +329,10 @@ def _strong_start(s: str) -> bool:
     m = SECTION.match(s)
     if m:
         rest = m.group(2)
-        return bool(QUOTED_DEFINITION.match(rest) or CAPTION.match(rest) or (_is_title(rest) and rest[:1].isupper()))
-    return bool(QUOTED_DEFINITION.match(s) or CAPS_DEFINITION.match(s) or SUBSECTION.match(s) or _run_in_caption(s))
+        return bool(QUOTED_DEFINITION.match(rest) or QUOTED_CAPTION.match(rest) or CAPTION.match(rest)
+                    or (_is_title(rest) and rest[:1].isupper()))
+    return bool(QUOTED_DEFINITION.match(s) or QUOTED_CAPTION.match(s) or CAPS_DEFINITION.match(s)
+                or SUBSECTION.match(s) or _run_in_caption(s))
 
 
 def _run_in_caption(s: str) -> re.Match | None:
@@ -336,6 +351,9 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
         d = QUOTED_DEFINITION.match(rest)
         if d:
             return {"number": m.group(1), "title": d.group(1), "parts": [rest]}
+        q = QUOTED_CAPTION.match(rest)
+        if q:
+            return {"number": m.group(1), "title": q.group(1), "parts": [rest]}
         c = CAPTION.match(rest)
         if c and len(c.group(1)) <= 2:  # "5.13 B. DETERMINATION OF ..." : a label, not a caption
             c = None
@@ -350,6 +368,9 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
     d = QUOTED_DEFINITION.match(s)
     if d:
         return {"number": section, "title": d.group(1), "parts": [s]}
+    q = QUOTED_CAPTION.match(s)
+    if q and not line.bold:  # '"Annual overall permitted disparity limit." Notwithstanding ...'
+        return {"number": section, "title": q.group(1), "parts": [s], "caption": True}
     d = CAPS_DEFINITION.match(s)
     if d:
         return {"number": "", "title": d.group(1).strip(), "parts": [d.group(2)]}
@@ -368,8 +389,11 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
         c = SENTENCE_CAPTION.match(rest)
         if c:
             return {"label": label, "title": c.group(1), "parts": [c.group(2)]}
-        return {"label": label, "title": "", "parts": [s]}
-    c = _run_in_caption(s) if para and not line.bold else None
+        c = DASH_CAPTION.match(rest)
+        if c:  # the caption stays in the text too: a dash caption often reads as the sentence's start
+            return {"label": label, "title": c.group(1), "parts": [rest]}
+        return {"label": label, "title": "", "parts": [s], "open_label": True}
+    c = (_run_in_caption(s) or DASH_CAPTION.match(s)) if para and not line.bold else None
     if c:
         return {"number": section, "title": c.group(1), "parts": [s], "caption": True}
     if para and line.bold and len(s) < 100 and not s.endswith((",", ";")) and not ARTICLE.match(s):
@@ -403,10 +427,15 @@ class Labels:
 
     def __init__(self):
         self.section, self.stack = "", []  # stack of (kind, label)
-        self.heading = ""  # the section's heading when it has no text of its own
+        self.heading_provision: dict | None = None  # the section's heading, when it is a heading line
+
+    @property
+    def heading(self) -> str:
+        """The section heading's title as read so far (a heading wrapped onto a second line included)."""
+        return self.heading_provision["title"] if self.heading_provision else ""
 
     def reset(self, section: str) -> None:
-        self.section, self.stack, self.heading = section, [], ""
+        self.section, self.stack, self.heading_provision = section, [], None
 
     def number(self, label: str) -> str:
         kind = self._kind(label)
@@ -433,6 +462,22 @@ class Labels:
         """"i." after "h." (or "v." after "u.") is a letter, not a roman numeral."""
         previous = next((l.strip("().") for k, l in reversed(self.stack) if k == "lower"), "")
         return len(previous) == 1 and ord(core) == ord(previous) + 1
+
+
+def _wrapped_caption(current: dict, s: str, labels: "Labels") -> bool:
+    """Whether line `s` ends a caption that wrapped after its label ("B. Direction of Investments by" /
+    "Participants – Unless otherwise ...", in a narrow column), and if so title the provision by it."""
+    if not current.pop("open_label", False) or len(current["parts"]) != 1:
+        return False
+    m = SUBSECTION.match(current["parts"][0])
+    first = m.group(2) if m else ""
+    joined = f"{first} {s}"
+    c = DASH_CAPTION.match(joined) or CAPTION.match(joined) or SENTENCE_CAPTION.match(joined)
+    if not first or not c or len(c.group(1)) <= len(first) or len(c.group(1).split()) > 8:
+        return False
+    current["title"] = f"{labels.heading} – {c.group(1)}" if labels.heading else c.group(1)
+    current["parts"] = [joined if c.re is DASH_CAPTION else c.group(2)]
+    return True
 
 
 def _continues_heading(current: dict, start: dict | None, s: str, para: bool) -> bool:
@@ -468,7 +513,7 @@ def _numbered(start: dict, labels: Labels) -> dict:
             start["title"] = f"{labels.heading} – {start['title']}" if start["title"] else labels.heading
     elif start["number"] and start["number"] != labels.section:
         labels.reset(re.sub(r"\(.*$", "", start["number"]))
-        labels.heading = start["title"] if start.get("heading") else ""
+        labels.heading_provision = start if start.get("heading") else None
     return start
 
 
@@ -492,8 +537,11 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
             start = None  # a list item after "...the following:" stays with its lead-in
         if current and _continues_heading(current, start, s, para):
             continue
+        if current and _wrapped_caption(current, s, labels):
+            continue
         if start:
-            provisions.append({**_numbered(start, labels), "page": line.page})
+            start["page"] = line.page
+            provisions.append(_numbered(start, labels))
         elif current and para and _opens_paragraph(current, s):
             # a further paragraph of the same section is a provision of its own, under the same heading
             provisions.append({"number": current["number"], "title": current["title"], "parts": [s], "page": line.page})
