@@ -517,13 +517,21 @@ def _plain_page(c, w, h, lines, size=10, lead=12.5, font="Times-Roman", x=72, to
         y -= lead
 
 
+def _plain_bpd(path, lines, **style):
+    """A one-page BPD set by `_plain_page`, extracted."""
+    c, (w, h) = _canvas(path)
+    _plain_page(c, w, h, lines, **style)
+    c.showPage()
+    c.save()
+    return extract_pdf(path, role="bpd")
+
+
 def test_plain_headings_and_definitions_without_gaps_or_bold(tmp_path):
     """Relius and Ascensus text layers: headings glued under the previous provision's last (full)
     line, definitions cut inside a line or across a line end, a capitalised term left at the end of
     the line before its "Means", and list items after a colon."""
-    c, (w, h) = _canvas(tmp_path / "plain.pdf")
     full = "the Participant is totally and permanently unable to perform the duties of any occupation whatever."
-    _plain_page(c, w, h, [
+    doc = _plain_bpd(tmp_path / "plain.pdf", [
         "1.15 DISABILITY",
         '"Disability" means a physical or mental impairment of such nature that in the opinion of the Administrator',
         full,
@@ -538,9 +546,6 @@ def test_plain_headings_and_definitions_without_gaps_or_bold(tmp_path):
         "TRUST: Means the trust created under this Plan for the exclusive benefit of Participants. ADOPTION AGREEMENT",
         "Means the document executed by the Adopting Employer through which it adopts the Plan and thereby agrees.",
     ])
-    c.showPage()
-    c.save()
-    doc = extract_pdf(tmp_path / "plain.pdf", role="bpd")
     titled = {p.title.upper(): p for p in doc.provisions}
     assert titled["DISABILITY"].section_number == "1.15" and titled["DISABILITY"].text.endswith("occupation whatever.")
     assert "DISTRIBUTION" not in titled["DISABILITY"].text  # the next heading is not glued on
@@ -560,8 +565,7 @@ def test_plain_headings_and_definitions_without_gaps_or_bold(tmp_path):
 def test_subsection_labels_reset_and_a_bare_heading_titles_them(tmp_path):
     """Ascensus-style lettering under each section never runs on ("a.b.c.…"); a heading followed
     directly by "(a)" or "A." names the provisions under it instead of vanishing."""
-    c, (w, h) = _canvas(tmp_path / "labels.pdf")
-    _plain_page(c, w, h, [
+    doc = _plain_bpd(tmp_path / "labels.pdf", [
         "2.1 POWERS AND RESPONSIBILITIES OF THE EMPLOYER",
         "(a) Appointment of Trustee. The Employer shall be empowered to appoint and remove the Trustee.",
         "(b) Funding policy. The Employer shall establish a funding policy and method consistent with the Plan.",
@@ -572,9 +576,6 @@ def test_subsection_labels_reset_and_a_bare_heading_titles_them(tmp_path):
         "2.3 VESTING",
         "a. Participants are always fully Vested in their Elective Deferral Accounts at all times.",
     ])
-    c.showPage()
-    c.save()
-    doc = extract_pdf(tmp_path / "labels.pdf", role="bpd")
     got = [(p.section_number, p.title) for p in doc.provisions]
     assert got == [("2.1(a)", "POWERS AND RESPONSIBILITIES OF THE EMPLOYER – Appointment of Trustee"),
                    ("2.1(b)", "POWERS AND RESPONSIBILITIES OF THE EMPLOYER – Funding policy"),
@@ -585,8 +586,7 @@ def test_dash_captions_and_headings_wrapped_in_a_narrow_column(tmp_path):
     """Ascensus closes a subsection's caption with a dash ("A. Plan Investments – Except ..."); in a
     narrow column the caption, and the section heading above it, wrap onto a second line. The
     subsections are titled by the whole heading and their own caption."""
-    c, (w, h) = _canvas(tmp_path / "narrow.pdf")
-    _plain_page(c, w, h, [
+    doc = _plain_bpd(tmp_path / "narrow.pdf", [
         "5.03 DISTRIBUTIONS UPON THE",
         "DEATH OF A PARTICIPANT",
         "A. Designation of Beneficiary – Each Participant may",
@@ -596,10 +596,7 @@ def test_dash_captions_and_headings_wrapped_in_a_narrow_column(tmp_path):
         "Participants – Unless otherwise elected, each",
         "Participant directs the investment of his or her",
         "Individual Account.",
-    ], size=10, lead=12.5)
-    c.showPage()
-    c.save()
-    doc = extract_pdf(tmp_path / "narrow.pdf", role="bpd")
+    ])
     got = [(p.section_number, p.title, p.text[:22]) for p in doc.provisions]
     heading = "DISTRIBUTIONS UPON THE DEATH OF A PARTICIPANT"
     assert got == [("5.03(A)", f"{heading} – Designation of Beneficiary", "Designation of Benefic"),
@@ -610,8 +607,7 @@ def test_quoted_captions_and_a_term_whose_means_wraps(tmp_path):
     """Relius: a numbered quoted caption ('1.28(c) "Code §410(b)(6)(C) transactions." Employees ...') and
     one opening a paragraph open a provision after a sentence end, with no gap; a whole quoted term at
     a line's end whose "(EACA) means" opens the next line is a definition of its own."""
-    c, (w, h) = _canvas(tmp_path / "quoted.pdf")
-    _plain_page(c, w, h, [
+    doc = _plain_bpd(tmp_path / "quoted.pdf", [
         "1.26 \"Elective Deferrals\" means the Employer's contributions made under a salary deferral election.",
         '1.27 "Eligible Automatic Contribution Arrangement"',
         "(EACA) means an Automatic Contribution Arrangement that complies with Code section 414(w).",
@@ -621,9 +617,6 @@ def test_quoted_captions_and_a_term_whose_means_wraps(tmp_path):
         '"Annual overall permitted disparity limit." Notwithstanding the preceding paragraphs, the',
         "disparity is limited for any Plan Year.",
     ])
-    c.showPage()
-    c.save()
-    doc = extract_pdf(tmp_path / "quoted.pdf", role="bpd")
     by_start = {p.text[:30]: p for p in doc.provisions}
     eaca = next(p for p in doc.provisions if p.text.startswith('"Eligible Automatic'))
     assert eaca.section_number == "1.27" and "(EACA) means" in eaca.text
