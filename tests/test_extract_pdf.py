@@ -628,6 +628,31 @@ def test_quoted_captions_and_a_term_whose_means_wraps(tmp_path):
     assert limit.title == "Annual overall permitted disparity limit" and len(by_start) == len(doc.provisions)
 
 
+def test_a_question_ending_in_a_blank_is_complete(tmp_path):
+    """A question answered by a blank (empty or holding a typed value) ends there: a capitalised
+    section heading or the next lettered question set right under it, with no extra space, is not
+    more of its text."""
+    c, (w, h) = _canvas(tmp_path / "blanks.pdf")
+    _plain_page(c, w, h, [
+        "SPECIAL EFFECTIVE DATES",
+        "2.01 The effective date of the Catch-Up Contribution provisions is ________",
+        "AUTOMATIC DEFERRALS",
+        "D. Escalation of Automatic Deferral amount (may not be selected with 26.h.) __3% a year__",
+        "E. Other Automatic Deferral elections (leave blank if none apply) ________",
+        "DISTRIBUTIONS - ROLLOVERS AND THRESHOLD",
+        "F. Rollovers in determination of $5,000 threshold __excluded__",
+    ])
+    c.showPage()
+    c.save()
+    doc = extract_pdf(tmp_path / "blanks.pdf", role="aa")
+    got = [(e.question_number, e.section_context) for e in doc.elections]
+    assert got == [("2.01", "Special Effective Dates"), ("D", "Automatic Deferrals"), ("E", "Automatic Deferrals"),
+                   ("F", "Distributions - Rollovers And Threshold")]
+    assert not any("DISTRIBUTIONS" in e.question_text or "AUTOMATIC DEFERRALS" in e.question_text
+                   for e in doc.elections)
+    assert [e.selected_value for e in doc.elections][1:4:2] == ["3% a year", "excluded"]
+
+
 @pytest.mark.parametrize("grey,size", [(0.85, 54), (0.0, 54), (0.0, 10)])
 def test_upright_watermark_letters_are_dropped(tmp_path, grey, size):
     """"SAMPLE" drawn letter by letter, upright, over the body text on every page, in light grey or

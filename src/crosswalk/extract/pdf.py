@@ -76,6 +76,7 @@ INLINE_ANSWER_CHARS = 40  # boxes side by side on a line are answers only when e
 TRAILING_LABEL = re.compile(r"(?:^|\s)\(?(?:[a-z]|\d{1,2})[.)]\s*$")
 SELECTED = {"[x]", "[X]", "☒", "☑", "✓", "✔", "[✓]", "[✔]", "■"}
 BLANK = re.compile(r"_{2,}([^_\n]*?)_{2,}|_{3,}")
+ENDS_WITH_BLANK = re.compile(r"(?:_{3,}|_{2,}[^_\n]*?_{2,})\s*$")  # empty or holding a typed value
 
 
 @dataclass
@@ -617,7 +618,7 @@ def _question_without_gap(m: re.Match, previous: str, current: dict | None = Non
     number, rest = m.group(1), m.group(2)
     if not rest[:1].isupper():
         return False
-    in_options = bool(current and current["options"])
+    in_options = _answered(current)
     if "." not in number:  # "2. Determination Period" after question 1's options
         return in_options and _numbered_next(current["number"], number)
     if BOX_TOKEN.search(previous):  # an option line (a sentence end alone is too weak: wrapped text)
@@ -625,9 +626,20 @@ def _question_without_gap(m: re.Match, previous: str, current: dict | None = Non
     return in_options and (_ends_sentence(previous) or _numbered_next(current["number"], number))
 
 
+def _answered(current: dict | None) -> bool:
+    """Whether the current question already has its answer: options, or a blank to fill that ends it
+    ("The effective date of the Catch-Up Contribution provisions is ______"); what follows is then
+    the next question or a section heading, not more of its text."""
+    if not current:
+        return False
+    return bool(current["options"]) or bool(ENDS_WITH_BLANK.search(current["parts"][-1] if current["parts"] else ""))
+
+
 def _numbered_next(before: str, after: str) -> bool:
-    """"25.04" after "25.03", "B.02" after "B.01": the next question of the same section."""
+    """"25.04" after "25.03", "B.02" after "B.01", "E" after "D": the next question of the same section."""
     a, b = before.rsplit(".", 1) if "." in before else ("", before), after.rsplit(".", 1) if "." in after else ("", after)
+    if a[0] == b[0] and len(a[1]) == len(b[1]) == 1 and a[1].isupper() and b[1].isupper():
+        return ord(b[1]) == ord(a[1]) + 1
     return a[0] == b[0] and a[1].isdigit() and b[1].isdigit() and int(b[1]) == int(a[1]) + 1
 
 
@@ -795,8 +807,8 @@ def parse_aa(text: PdfText, doc_id: str) -> Document:
         elif question and _opens_question(question):
             questions.append({"number": question.group(1), "parts": [question.group(2)], "options": [],
                               "context": context, "page": line.page})
-        elif (para or current and current["options"]) and _is_context(s, line):
-            context = s.title()  # a section heading in capitals (after options it needs no gap)
+        elif (para or _answered(current)) and _is_context(s, line):
+            context = s.title()  # a section heading in capitals (after options or a blank it needs no gap)
         elif current:
             target = current["options"][-1] if current["options"] else current
             if target.get("column"):  # the row's text wrapped under it: it belongs to the row, not a column
