@@ -653,6 +653,21 @@ def test_a_question_ending_in_a_blank_is_complete(tmp_path):
     assert [e.selected_value for e in doc.elections][1:4:2] == ["3% a year", "excluded"]
 
 
+def test_vesting_schedule_rows_keep_their_years(tmp_path):
+    """A row opening with a quantity ("2 Years of Vesting Service") is a question whose number is part
+    of its text, not question 2."""
+    c, (w, h) = _canvas(tmp_path / "vesting.pdf")
+    _plain_page(c, w, h, ["PART B - VESTING SCHEDULE", "", "1 Year of Vesting Service", "a. [X] Option 1",
+                          "b. [ ] Option 2", "", "2 Years of Vesting Service", "a. [ ] Option 1", "b. [X] Option 2",
+                          "", "3. Is the Plan a Top-Heavy Plan?", "a. [ ] Yes", "b. [X] No"])
+    c.showPage()
+    c.save()
+    doc = extract_pdf(tmp_path / "vesting.pdf", role="aa")
+    got = [(e.question_number, e.question_text, [o.is_selected for o in e.options]) for e in doc.elections]
+    assert got == [("", "1 Year of Vesting Service", [True, False]), ("", "2 Years of Vesting Service", [False, True]),
+                   ("3", "Is the Plan a Top-Heavy Plan?", [False, True])]
+
+
 @pytest.mark.parametrize("grey,size", [(0.85, 54), (0.0, 54), (0.0, 10)])
 def test_upright_watermark_letters_are_dropped(tmp_path, grey, size):
     """"SAMPLE" drawn letter by letter, upright, over the body text on every page, in light grey or

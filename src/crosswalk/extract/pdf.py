@@ -76,6 +76,9 @@ INLINE_ANSWER_CHARS = 40  # boxes side by side on a line are answers only when e
 TRAILING_LABEL = re.compile(r"(?:^|\s)\(?(?:[a-z]|\d{1,2})[.)]\s*$")
 SELECTED = {"[x]", "[X]", "☒", "☑", "✓", "✔", "[✓]", "[✔]", "■"}
 BLANK = re.compile(r"_{2,}([^_\n]*?)_{2,}|_{3,}")
+# A row that opens with a quantity, not a question number: "2 Years of Vesting Service" (a vesting
+# schedule's rows), "6 Months of Service"; the number is part of its text.
+QUANTITY = re.compile(r"^\d{1,3}\s+(?:Years?|Months?|Hours?|Days?|Weeks?|Percent)\b")
 ENDS_WITH_BLANK = re.compile(r"(?:_{3,}|_{2,}[^_\n]*?_{2,})\s*$")  # empty or holding a typed value
 
 
@@ -805,8 +808,8 @@ def parse_aa(text: PdfText, doc_id: str) -> Document:
         elif option and not (question and not option["box"] and "." in question.group(1)):
             current["options"].append({**option, "left": line.left})
         elif question and _opens_question(question):
-            questions.append({"number": question.group(1), "parts": [question.group(2)], "options": [],
-                              "context": context, "page": line.page})
+            number, opening = ("", s) if QUANTITY.match(s) else (question.group(1), question.group(2))
+            questions.append({"number": number, "parts": [opening], "options": [], "context": context, "page": line.page})
         elif (para or _answered(current)) and _is_context(s, line):
             context = s.title()  # a section heading in capitals (after options or a blank it needs no gap)
         elif current:
