@@ -24,6 +24,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from common import ROOT, parse_args, window_bound_min  # noqa: E402  (sets up the path and offline mode)
@@ -34,12 +35,11 @@ from crosswalk.extract import load_document  # noqa: E402
 from crosswalk.testing.fake_api import PROFILES, FakeAPIProcess  # noqa: E402
 from crosswalk.llm.provider import make_client  # noqa: E402
 from crosswalk.metrics import RunMetrics  # noqa: E402
-from crosswalk.pipeline import candidate_sets_for, decision_rule, make_verifier  # noqa: E402
+from crosswalk.pipeline import candidate_sets_for, make_verifier  # noqa: E402
 from crosswalk.settings import load_settings  # noqa: E402
 from crosswalk.store import Store  # noqa: E402
 from crosswalk.verify import train  # noqa: E402
-from crosswalk.verify.llm import LLMVerifier, item_payloads  # noqa: E402
-from crosswalk.verify.local import LocalVerifier, load_model  # noqa: E402
+from crosswalk.verify.local import load_model  # noqa: E402
 
 PROFILE = PROFILES["poc"]
 TIME_SCALE = 30.0  # one simulated minute per 2 real seconds: CPU noise stays small against the window
@@ -95,19 +95,16 @@ async def run_mode(kind: str, mode: str, source, target, gold_path: Path | None,
         return row
 
 
-def fold_verifier(kind: str, mode: str, train_part: list, gold, settings, store, client, source, target) -> LLMVerifier:
-    """The LLM verifier as a fold's model makes it: the shipped feature set fitted, calibrated and
-    thresholded on the training blocks alone, its two-stage bands and strong-evidence floor chosen
-    from those blocks' own out-of-fold predictions (nested, as `bench/quality.py --retrain` does)."""
+def fold_model(kind: str, train_part: list, gold):
+    """The shipped feature set fitted, calibrated and thresholded on the training blocks alone, its
+    two-stage bands and strong-evidence floor chosen from those blocks' own out-of-fold predictions
+    (nested, as `bench/quality.py --retrain` does for the shipped model)."""
     features = train.FEATURE_SETS[load_model(kind).meta.get("feature_set", "all")]
     model, oof = train.fit_calibrated(train_part, gold, features)
-    threshold = train.best_threshold(train_part, oof, gold)
     strong = train.strong_fused_floor(train_part, gold)
-    low, high = train.choose_bands(train_part, oof, gold, strong)
-    local = LocalVerifier(model, decision_rule(settings, threshold))
-    return LLMVerifier(client, settings.llm_model, store, local, kind, item_payloads([source, target]), mode=mode,
-                       low=low, high=high, strong_floor=strong, max_candidates=settings.llm_max_candidates,
-                       max_tokens=settings.llm_max_output_tokens, operation=f"{kind}:verification")
+    meta = {"threshold": train.best_threshold(train_part, oof, gold), "strong_fused": strong,
+            "bands": train.choose_bands(train_part, oof, gold, strong)}
+    return replace(model, meta=meta)
 
 
 async def blocked_mode(kind: str, mode: str, source, target, gold_path: Path, gold, store_path: Path, sets,
@@ -119,13 +116,14 @@ async def blocked_mode(kind: str, mode: str, source, target, gold_path: Path, go
     overrides = {"verifier": "llm", "verify_mode": mode, "llm_model": MODEL, "store_path": store_path,
                  "rate_limit_period_s": 60.0 / TIME_SCALE}
     settings = load_settings(overrides, env={})
-    predicted, settled, shown_right, with_target = {}, 0, 0, 0
+    predicted, settled = {}, 0
     with FakeAPIProcess("poc", time_scale=TIME_SCALE, oracle=str(gold_path), oracle_error_rate=0.05, seed=seed) as api:
         settings = settings.model_copy(update={"llm_base_url": api.url})
         with Store.open(store_path) as store:
             async with make_client(settings) as client:
                 for train_part, test in train.blocked_folds(labelled, with_half=False):
-                    verifier = fold_verifier(kind, mode, train_part, gold, settings, store, client, source, target)
+                    verifier = make_verifier(kind, settings, store, client, source, target,
+                                             model=fold_model(kind, train_part, gold))
                     verdicts = await verifier.verify(test)
                     predicted.update({v.source_id: v.target_id for v in verdicts})
                     settled += verifier.stats.settled_locally

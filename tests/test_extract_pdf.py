@@ -517,13 +517,13 @@ def _plain_page(c, w, h, lines, size=10, lead=12.5, font="Times-Roman", x=72, to
         y -= lead
 
 
-def _plain_bpd(path, lines, **style):
-    """A one-page BPD set by `_plain_page`, extracted."""
+def _plain_pdf(path, lines, role="bpd", **style):
+    """A one-page document set by `_plain_page`, extracted as `role`."""
     c, (w, h) = _canvas(path)
     _plain_page(c, w, h, lines, **style)
     c.showPage()
     c.save()
-    return extract_pdf(path, role="bpd")
+    return extract_pdf(path, role=role)
 
 
 def test_plain_headings_and_definitions_without_gaps_or_bold(tmp_path):
@@ -531,7 +531,7 @@ def test_plain_headings_and_definitions_without_gaps_or_bold(tmp_path):
     line, definitions cut inside a line or across a line end, a capitalised term left at the end of
     the line before its "Means", and list items after a colon."""
     full = "the Participant is totally and permanently unable to perform the duties of any occupation whatever."
-    doc = _plain_bpd(tmp_path / "plain.pdf", [
+    doc = _plain_pdf(tmp_path / "plain.pdf", [
         "1.15 DISABILITY",
         '"Disability" means a physical or mental impairment of such nature that in the opinion of the Administrator',
         full,
@@ -565,7 +565,7 @@ def test_plain_headings_and_definitions_without_gaps_or_bold(tmp_path):
 def test_subsection_labels_reset_and_a_bare_heading_titles_them(tmp_path):
     """Ascensus-style lettering under each section never runs on ("a.b.c.…"); a heading followed
     directly by "(a)" or "A." names the provisions under it instead of vanishing."""
-    doc = _plain_bpd(tmp_path / "labels.pdf", [
+    doc = _plain_pdf(tmp_path / "labels.pdf", [
         "2.1 POWERS AND RESPONSIBILITIES OF THE EMPLOYER",
         "(a) Appointment of Trustee. The Employer shall be empowered to appoint and remove the Trustee.",
         "(b) Funding policy. The Employer shall establish a funding policy and method consistent with the Plan.",
@@ -586,7 +586,7 @@ def test_dash_captions_and_headings_wrapped_in_a_narrow_column(tmp_path):
     """Ascensus closes a subsection's caption with a dash ("A. Plan Investments – Except ..."); in a
     narrow column the caption, and the section heading above it, wrap onto a second line. The
     subsections are titled by the whole heading and their own caption."""
-    doc = _plain_bpd(tmp_path / "narrow.pdf", [
+    doc = _plain_pdf(tmp_path / "narrow.pdf", [
         "5.03 DISTRIBUTIONS UPON THE",
         "DEATH OF A PARTICIPANT",
         "A. Designation of Beneficiary – Each Participant may",
@@ -607,7 +607,7 @@ def test_quoted_captions_and_a_term_whose_means_wraps(tmp_path):
     """Relius: a numbered quoted caption ('1.28(c) "Code §410(b)(6)(C) transactions." Employees ...') and
     one opening a paragraph open a provision after a sentence end, with no gap; a whole quoted term at
     a line's end whose "(EACA) means" opens the next line is a definition of its own."""
-    doc = _plain_bpd(tmp_path / "quoted.pdf", [
+    doc = _plain_pdf(tmp_path / "quoted.pdf", [
         "1.26 \"Elective Deferrals\" means the Employer's contributions made under a salary deferral election.",
         '1.27 "Eligible Automatic Contribution Arrangement"',
         "(EACA) means an Automatic Contribution Arrangement that complies with Code section 414(w).",
@@ -632,8 +632,7 @@ def test_a_question_ending_in_a_blank_is_complete(tmp_path):
     """A question answered by a blank (empty or holding a typed value) ends there: a capitalised
     section heading or the next lettered question set right under it, with no extra space, is not
     more of its text."""
-    c, (w, h) = _canvas(tmp_path / "blanks.pdf")
-    _plain_page(c, w, h, [
+    doc = _plain_pdf(tmp_path / "blanks.pdf", [
         "SPECIAL EFFECTIVE DATES",
         "2.01 The effective date of the Catch-Up Contribution provisions is ________",
         "AUTOMATIC DEFERRALS",
@@ -641,10 +640,7 @@ def test_a_question_ending_in_a_blank_is_complete(tmp_path):
         "E. Other Automatic Deferral elections (leave blank if none apply) ________",
         "DISTRIBUTIONS - ROLLOVERS AND THRESHOLD",
         "F. Rollovers in determination of $5,000 threshold __excluded__",
-    ])
-    c.showPage()
-    c.save()
-    doc = extract_pdf(tmp_path / "blanks.pdf", role="aa")
+    ], role="aa")
     got = [(e.question_number, e.section_context) for e in doc.elections]
     assert got == [("2.01", "Special Effective Dates"), ("D", "Automatic Deferrals"), ("E", "Automatic Deferrals"),
                    ("F", "Distributions - Rollovers And Threshold")]
@@ -656,13 +652,11 @@ def test_a_question_ending_in_a_blank_is_complete(tmp_path):
 def test_vesting_schedule_rows_keep_their_years(tmp_path):
     """A row opening with a quantity ("2 Years of Vesting Service") is a question whose number is part
     of its text, not question 2."""
-    c, (w, h) = _canvas(tmp_path / "vesting.pdf")
-    _plain_page(c, w, h, ["PART B - VESTING SCHEDULE", "", "1 Year of Vesting Service", "a. [X] Option 1",
-                          "b. [ ] Option 2", "", "2 Years of Vesting Service", "a. [ ] Option 1", "b. [X] Option 2",
-                          "", "3. Is the Plan a Top-Heavy Plan?", "a. [ ] Yes", "b. [X] No"])
-    c.showPage()
-    c.save()
-    doc = extract_pdf(tmp_path / "vesting.pdf", role="aa")
+    doc = _plain_pdf(tmp_path / "vesting.pdf", [
+        "PART B - VESTING SCHEDULE", "", "1 Year of Vesting Service", "a. [X] Option 1", "b. [ ] Option 2",
+        "", "2 Years of Vesting Service", "a. [ ] Option 1", "b. [X] Option 2",
+        "", "3. Is the Plan a Top-Heavy Plan?", "a. [ ] Yes", "b. [X] No",
+    ], role="aa")
     got = [(e.question_number, e.question_text, [o.is_selected for o in e.options]) for e in doc.elections]
     assert got == [("", "1 Year of Vesting Service", [True, False]), ("", "2 Years of Vesting Service", [False, True]),
                    ("3", "Is the Plan a Top-Heavy Plan?", [False, True])]

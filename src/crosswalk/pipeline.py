@@ -32,7 +32,7 @@ from .settings import Settings
 from .store import Store
 from .verify.features import CandidateSet, Ranking, build_candidate_sets
 from .verify.llm import LLMVerifier, item_payloads
-from .verify.local import DecisionRule, LocalVerifier, load_model
+from .verify.local import DecisionRule, LocalVerifier, VerifierModel, load_model
 from .verify.options import map_options, option_text
 
 
@@ -166,9 +166,10 @@ async def candidate_sets_for(kind: str, source: Document, target: Document, sett
 
 
 def make_verifier(kind: str, settings: Settings, store: Store, client: LLMClient | None,
-                  source: Document, target: Document):
-    """The local verifier, or the LLM verifier (which uses the local one as its first stage)."""
-    model = load_model(kind)
+                  source: Document, target: Document, model: VerifierModel | None = None):
+    """The local verifier, or the LLM verifier (which uses the local one as its first stage); `model`
+    (its threshold, bands and strong-evidence floor in `meta`) in place of the shipped one."""
+    model = model or load_model(kind)
     local = LocalVerifier(model, decision_rule(settings, model.meta.get("threshold", 0.5)))
     if settings.verifier == "local":
         return local

@@ -441,6 +441,13 @@ class Labels:
     def reset(self, section: str) -> None:
         self.section, self.stack, self.heading_provision = section, [], None
 
+    def title(self, caption: str) -> str:
+        """A subsection's title: under a heading with no text of its own, the heading and the caption
+        ("POWERS OF THE EMPLOYER – Appointment of Trustee"), or the heading alone."""
+        if not self.heading:
+            return caption
+        return f"{self.heading} – {caption}" if caption else self.heading
+
     def number(self, label: str) -> str:
         kind = self._kind(label)
         kinds = [k for k, _ in self.stack]
@@ -479,7 +486,7 @@ def _wrapped_caption(current: dict, s: str, labels: "Labels") -> bool:
     c = DASH_CAPTION.match(joined) or CAPTION.match(joined) or SENTENCE_CAPTION.match(joined)
     if not first or not c or len(c.group(1)) <= len(first) or len(c.group(1).split()) > 8:
         return False
-    current["title"] = f"{labels.heading} – {c.group(1)}" if labels.heading else c.group(1)
+    current["title"] = labels.title(c.group(1))
     current["parts"] = [joined if c.re is DASH_CAPTION else c.group(2)]
     return True
 
@@ -513,8 +520,7 @@ def _numbered(start: dict, labels: Labels) -> dict:
     if "label" in start or start.get("caption"):
         if "label" in start:
             start["number"] = labels.number(start.pop("label"))
-        if labels.heading:
-            start["title"] = f"{labels.heading} – {start['title']}" if start["title"] else labels.heading
+        start["title"] = labels.title(start["title"])
     elif start["number"] and start["number"] != labels.section:
         labels.reset(re.sub(r"\(.*$", "", start["number"]))
         labels.heading_provision = start if start.get("heading") else None
@@ -621,12 +627,12 @@ def _question_without_gap(m: re.Match, previous: str, current: dict | None = Non
     number, rest = m.group(1), m.group(2)
     if not rest[:1].isupper():
         return False
-    in_options = _answered(current)
+    answered = _answered(current)
     if "." not in number:  # "2. Determination Period" after question 1's options
-        return in_options and _numbered_next(current["number"], number)
+        return answered and _numbered_next(current["number"], number)
     if BOX_TOKEN.search(previous):  # an option line (a sentence end alone is too weak: wrapped text)
         return True
-    return in_options and (_ends_sentence(previous) or _numbered_next(current["number"], number))
+    return answered and (_ends_sentence(previous) or _numbered_next(current["number"], number))
 
 
 def _answered(current: dict | None) -> bool:

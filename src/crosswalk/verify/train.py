@@ -331,13 +331,12 @@ def _settle_inputs(sets: Sequence[CandidateSet], probs: Probabilities, gold: dic
 def _settle_row(p: np.ndarray, right: np.ndarray, has: np.ndarray, strong: np.ndarray, low: float,
                 high: float) -> dict:
     as_match, as_none = settled_locally(p, strong, low, high)
+    matches, nones = int(as_match.sum()), int(as_none.sum())
     match_wrong, none_wrong = int((as_match & ~right).sum()), int((as_none & has).sum())
-    wrong = match_wrong + none_wrong
-    settled = int(as_match.sum() + as_none.sum())
+    wrong, settled = match_wrong + none_wrong, matches + nones
     return {"low": low, "high": high, "items": len(p), "settled": settled, "settled_wrong": wrong,
             "wrong_share_of_items": round(wrong / max(len(p), 1), 3), "to_llm": len(p) - settled,
-            "as_match": int(as_match.sum()), "as_match_wrong": match_wrong,
-            "as_none": int(as_none.sum()), "as_none_wrong": none_wrong}
+            "as_match": matches, "as_match_wrong": match_wrong, "as_none": nones, "as_none_wrong": none_wrong}
 
 
 def settle_table(sets: Sequence[CandidateSet], probs: Probabilities, gold: dict[str, GoldItem], strong_floor: float,
