@@ -562,6 +562,33 @@ def test_plain_headings_and_definitions_without_gaps_or_bold(tmp_path):
     assert not any(p.text.startswith(("(a)", "(b)")) for p in doc.provisions)  # list items stay with the lead-in
 
 
+def test_a_sentence_after_a_semicolon_opens_a_provision_unless_a_colon_opened_a_list(tmp_path):
+    """Relius sets some subsections as sentences ending in ";": "(3) Notice of the rights ..." after
+    "(2) The Participant must be informed ...;" is a provision of its own (as the vendor's records
+    have it), while the items of a list a colon opened ("the following:" / "a. Employer
+    Contributions;" / "b. Matching ...") and lower-case items stay with their lead-in."""
+    doc = _plain_pdf(tmp_path / "semicolons.pdf", [
+        "6.5 CONSENT",
+        "(2) The Participant must be informed of the right to defer receipt of the distribution;",
+        "(3) Notice of the rights specified under this paragraph shall be provided before the date;",
+        "(4) Written consent of the Participant to the distribution must not be made before the notice;",
+        "6.6 CONTRIBUTIONS",
+        "(a) The Employer may make the following contributions to the Plan:",
+        "a. Employer Contributions;",
+        "b. Matching Contributions; and",
+        "c. Nonelective Contributions.",
+        "(b) Benefits may not be paid without the consent of the Participant, given in writing;",
+        "(i) the Participant is informed of the right to a period of thirty days;",
+        "(ii) the Participant may revoke the election until the Annuity Starting Date.",
+    ])
+    got = [(p.section_number, p.text[:20]) for p in doc.provisions]
+    assert got == [("6.5(2)", "(2) The Participant "), ("6.5(3)", "(3) Notice of the ri"),
+                   ("6.5(4)", "(4) Written consent "), ("6.6(a)", "(a) The Employer may"),
+                   ("6.6(b)", "(b) Benefits may not")], got
+    assert doc.provisions[3].text.endswith("b. Matching Contributions; and c. Nonelective Contributions.")
+    assert doc.provisions[4].text.endswith("(ii) the Participant may revoke the election until the Annuity Starting Date.")
+
+
 def test_subsection_labels_reset_and_a_bare_heading_titles_them(tmp_path):
     """Ascensus-style lettering under each section never runs on ("a.b.c.…"); a heading followed
     directly by "(a)" or "A." names the provisions under it instead of vanishing."""

@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-10"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-11"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -323,6 +323,21 @@ def _leads_into_list(text: str) -> bool:
     return text.endswith(LIST_LEAD_IN) or not (_ends_sentence(text) or text.endswith(")"))
 
 
+SEMICOLON_END = (";", "; and", "; or")
+
+
+def _sentence_after_semicolon(current: dict, s: str) -> bool:
+    """A full sentence after "...;" that opens a provision of its own: the provision it follows is not
+    a list (no "...the following:" before), and the new text starts with a capital ("(3) Notice of
+    the rights ..." after "(2) The Participant must be informed ...;"). Items of a list opened by a
+    colon ("a. Employer Contributions;" / "b. Matching ...") and lower-case items ("(ii) the
+    Participant is permitted ...") stay together."""
+    m = SUBSECTION.match(s)
+    text = m.group(2) if m else s
+    return (not current.get("list") and current["parts"][-1].rstrip().endswith(SEMICOLON_END)
+            and text[:1].isupper())
+
+
 def _ends_sentence(text: str) -> bool:
     return text.rstrip().rstrip("\"”’'").endswith((".", ":", ";"))
 
@@ -418,6 +433,8 @@ def _opens_paragraph(current: dict, s: str) -> bool:
     if first[:1] in "\"“'‘" or first.startswith("Means"):
         return False
     last = current["parts"][-1].rstrip()
+    if _sentence_after_semicolon(current, s):
+        return True
     return not last.endswith((*LIST_LEAD_IN, ",", "-")) and (s[:1].isupper() or s[:1] in "\"“'‘(")
 
 
@@ -543,7 +560,7 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
         start = _bpd_start(line, bool(opens), labels.section) if opens else None
         current = provisions[-1] if provisions else None
         if start and current and "label" in start and not start["title"] and current["parts"] \
-                and _leads_into_list(current["parts"][-1]):
+                and _leads_into_list(current["parts"][-1]) and not _sentence_after_semicolon(current, s):
             start = None  # a list item after "...the following:" stays with its lead-in
         if current and _continues_heading(current, start, s, para):
             continue
@@ -556,6 +573,8 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
             # a further paragraph of the same section is a provision of its own, under the same heading
             provisions.append({"number": current["number"], "title": current["title"], "parts": [s], "page": line.page})
         elif current:
+            if current["parts"] and current["parts"][-1].rstrip().endswith(":"):
+                current["list"] = True  # what follows "...the following:" is its list
             current["parts"].append(s)
     records = []
     for n, p in enumerate(x for x in provisions if x["parts"]):
