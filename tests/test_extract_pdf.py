@@ -589,6 +589,21 @@ def test_a_sentence_after_a_semicolon_opens_a_provision_unless_a_colon_opened_a_
     assert doc.provisions[4].text.endswith("(ii) the Participant may revoke the election until the Annuity Starting Date.")
 
 
+def test_a_dash_caption_after_a_full_line_opens_a_provision(tmp_path):
+    """Ascensus sets unlabelled captions closed by a dash; in a justified column with no space between
+    paragraphs the line before is full, so only the caption says a provision starts there."""
+    doc = _plain_pdf(tmp_path / "dash.pdf", [
+        "7.21 BONDING",
+        "Ordinary Life Insurance – For purposes of these incidental insurance provisions, ordinary life insurance",
+        "contracts are contracts with both nonincreasing premiums and nondecreasing death benefits throughout.",
+        "Term and Universal Life Insurance – No more than 25 percent of the aggregate Employer Contributions and",
+        "Forfeitures allocated to a Participant's Individual Account will be used to pay the premiums thereon.",
+    ])
+    got = [(p.title, p.text[:24]) for p in doc.provisions]
+    assert got == [("BONDING – Ordinary Life Insurance", "Ordinary Life Insurance "),
+                   ("BONDING – Term and Universal Life Insurance", "Term and Universal Life ")], got
+
+
 def test_subsection_labels_reset_and_a_bare_heading_titles_them(tmp_path):
     """Ascensus-style lettering under each section never runs on ("a.b.c.…"); a heading followed
     directly by "(a)" or "A." names the provisions under it instead of vanishing."""

@@ -351,7 +351,7 @@ def _strong_start(s: str) -> bool:
         return bool(QUOTED_DEFINITION.match(rest) or QUOTED_CAPTION.match(rest) or CAPTION.match(rest)
                     or (_is_title(rest) and rest[:1].isupper()))
     return bool(QUOTED_DEFINITION.match(s) or QUOTED_CAPTION.match(s) or CAPS_DEFINITION.match(s)
-                or SUBSECTION.match(s) or _run_in_caption(s))
+                or SUBSECTION.match(s) or _run_in_caption(s) or DASH_CAPTION.match(s))
 
 
 def _run_in_caption(s: str) -> re.Match | None:
