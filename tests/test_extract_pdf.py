@@ -691,6 +691,22 @@ def test_a_question_ending_in_a_blank_is_complete(tmp_path):
     assert [e.selected_value for e in doc.elections][1:4:2] == ["3% a year", "excluded"]
 
 
+def test_two_empty_blanks_with_words_between_are_not_one_typed_value(tmp_path):
+    """"Yes, by _____ percent per payroll ... of _____ percent." has two empty blanks; the words
+    between them were read as one blank's typed value and dropped from the option's text. A typed
+    value is set against its underscores ("__6%__")."""
+    doc = _plain_pdf(tmp_path / "two-blanks.pdf", [
+        "3.02 Authorization of Automatic Elective Deferral Increase",
+        "a. [X] Yes, by _____ percent per payroll per year up to a maximum of _____ percent.",
+        "b. [ ] Yes, by __2__ percent per payroll per year up to a maximum of __10__ percent.",
+        "c. [ ] No.",
+    ], role="aa")
+    options = doc.elections[0].options
+    assert options[0].text == "Yes, by ____ percent per payroll per year up to a maximum of ____ percent."
+    assert [f.value for f in options[0].fill_ins] == [None, None]
+    assert options[1].text == options[0].text and [f.value for f in options[1].fill_ins] == ["2", "10"]
+
+
 def test_vesting_schedule_rows_keep_their_years(tmp_path):
     """A row opening with a quantity ("2 Years of Vesting Service") is a question whose number is part
     of its text, not question 2."""

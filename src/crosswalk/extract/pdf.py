@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-11"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-12"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -75,11 +75,15 @@ BOX_TOKEN = re.compile(BOX)
 INLINE_ANSWER_CHARS = 40  # boxes side by side on a line are answers only when each is this short
 TRAILING_LABEL = re.compile(r"(?:^|\s)\(?(?:[a-z]|\d{1,2})[.)]\s*$")
 SELECTED = {"[x]", "[X]", "☒", "☑", "✓", "✔", "[✓]", "[✔]", "■"}
-BLANK = re.compile(r"_{2,}([^_\n]*?)_{2,}|_{3,}")
+# A blank, empty ("______") or holding a typed value set against its underscores ("__6%__"): a value
+# never starts or ends with a space, so "_____ percent per payroll ... of _____" is two empty blanks
+# with words between them, not one blank holding those words.
+TYPED_VALUE = r"_{2,}[^_\s](?:[^_\n]*?[^_\s])?_{2,}"
+BLANK = re.compile(r"_{2,}([^_\s](?:[^_\n]*?[^_\s])?)_{2,}|_{3,}")
 # A row that opens with a quantity, not a question number: "2 Years of Vesting Service" (a vesting
 # schedule's rows), "6 Months of Service"; the number is part of its text.
 QUANTITY = re.compile(r"^\d{1,3}\s+(?:Years?|Months?|Hours?|Days?|Weeks?|Percent)\b")
-ENDS_WITH_BLANK = re.compile(r"(?:_{3,}|_{2,}[^_\n]*?_{2,})\s*$")  # empty or holding a typed value
+ENDS_WITH_BLANK = re.compile(rf"(?:_{{3,}}|{TYPED_VALUE})\s*$")  # empty or holding a typed value
 
 
 @dataclass
