@@ -707,6 +707,25 @@ def test_two_empty_blanks_with_words_between_are_not_one_typed_value(tmp_path):
     assert options[1].text == options[0].text and [f.value for f in options[1].fill_ins] == ["2", "10"]
 
 
+def test_a_question_set_right_under_a_section_heading_opens(tmp_path):
+    """Bold section headings with little space under them: a numbered heading in capitals
+    ("10. ACA AND EACA - ...") and its first question ("10.03 Initial Amount ..."), and a heading
+    read as context followed by the next question ("A.01 ..."), with no gap, are separate, not one
+    run-on question."""
+    doc = _plain_pdf(tmp_path / "headings.pdf", [
+        "10. ACA AND EACA - INITIAL AMOUNT OF AUTOMATIC ELECTIVE DEFERRAL FOR EMPLOYEES",
+        "10.03 Initial Amount of Automatic Elective Deferral (select one):",
+        "a. [X] _____ percent.",
+        "b. [ ] Other.",
+        "38. IN-SERVICE DISTRIBUTIONS (Plan Section 6.11) are available as follows: ________",
+        "APPENDIX A - SPECIAL EFFECTIVE DATES AND OTHER PERMITTED ELECTIONS FOR PLAN YEARS",
+        "A.01 Employer matching contributions. The provisions apply as of ________",
+    ], role="aa")
+    got = [(e.question_number, e.question_text[:30], e.section_context[:20]) for e in doc.elections]
+    assert got == [("10", "ACA AND EACA - INITIAL AMOUNT ", ""), ("10.03", "Initial Amount of Automatic El", ""),
+                   ("38", "IN-SERVICE DISTRIBUTIONS (Plan", ""), ("A.01", "Employer matching contribution", "Appendix A - Special")], got
+
+
 def test_vesting_schedule_rows_keep_their_years(tmp_path):
     """A row opening with a quantity ("2 Years of Vesting Service") is a question whose number is part
     of its text, not question 2."""

@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-12"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-13"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -655,7 +655,10 @@ def _question_without_gap(m: re.Match, previous: str, current: dict | None = Non
         return answered and _numbered_next(current["number"], number)
     if BOX_TOKEN.search(previous):  # an option line (a sentence end alone is too weak: wrapped text)
         return True
-    return answered and (_ends_sentence(previous) or _numbered_next(current["number"], number))
+    if _numbered_heading(current) and rest.upper() != rest:  # "10.03 Initial Amount ..." under "10. ACA AND EACA"
+        return True
+    return answered and (_ends_sentence(previous) or bool(ENDS_WITH_BLANK.search(previous))
+                         or _numbered_next(current["number"], number))
 
 
 def _answered(current: dict | None) -> bool:
@@ -665,6 +668,19 @@ def _answered(current: dict | None) -> bool:
     if not current:
         return False
     return bool(current["options"]) or bool(ENDS_WITH_BLANK.search(current["parts"][-1] if current["parts"] else ""))
+
+
+def _numbered_heading(current: dict | None) -> bool:
+    """The current "question" is a numbered section heading in capitals with nothing under it yet
+    ("10. ACA AND EACA - INITIAL AMOUNT OF AUTOMATIC ELECTIVE DEFERRAL"): a numbered line in mixed
+    case right under it is its first question, set without a gap, not more of the heading (on 6
+    fuzzed layouts with bold headings and little space, a quarter of the target AA's questions ran
+    into the heading before them)."""
+    if not current or current["options"] or len(current["parts"]) != 1:
+        return False
+    heading = current["parts"][0]
+    return (len(heading) <= 100 and sum(c.isalpha() for c in heading) >= 4 and heading.upper() == heading
+            and not BLANK.search(heading))
 
 
 def _numbered_next(before: str, after: str) -> bool:
@@ -817,6 +833,7 @@ def parse_aa(text: PdfText, doc_id: str) -> Document:
     questions: list[dict] = []
     context = ""
     previous = ""
+    after_heading = False  # the line before was a section heading: a numbered line now opens a question
     for line, para in _inline_boxes_split(lines, paragraph_starts(lines), set(rows)):
         s = line.text.strip()
         current = questions[-1] if questions else None
@@ -829,9 +846,9 @@ def parse_aa(text: PdfText, doc_id: str) -> Document:
         nested = _nested_start(s, line, current) if current else None
         option = None if nested else (_option_start(s, current) if current else None)
         question = QUESTION.match(s)
-        if question and not para and not _question_without_gap(question, previous, current):
+        if question and not (para or after_heading or _question_without_gap(question, previous, current)):
             question = None
-        previous = s
+        previous, after_heading = s, False
         if nested:
             current["options"].append({**nested, "left": line.left})
         elif option and not (question and not option["box"] and "." in question.group(1)):
@@ -841,6 +858,7 @@ def parse_aa(text: PdfText, doc_id: str) -> Document:
             questions.append({"number": number, "parts": [opening], "options": [], "context": context, "page": line.page})
         elif (para or _answered(current)) and _is_context(s, line):
             context = s.title()  # a section heading in capitals (after options or a blank it needs no gap)
+            after_heading = True
         elif current:
             target = current["options"][-1] if current["options"] else current
             if target.get("column"):  # the row's text wrapped under it: it belongs to the row, not a column
