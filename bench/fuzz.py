@@ -297,7 +297,10 @@ def _option(p: Page, label: str, text: str, ticked: bool, name: str, indent: flo
         p.para([(s.body, shown)], indent=indent + 12, first_indent=0, justify=False)
         width += 12
         p.y = top
-    p.para([(s.body, text)], indent=indent + width + 14, first_indent=0, justify=False)
+    if text:
+        p.para([(s.body, text)], indent=indent + width + 14, first_indent=0, justify=False)
+    else:  # a box with no text (the corpus has one): its line is used all the same, so nothing is set on it
+        p.y = top - p.lead
 
 
 def _grid_header(p: Page, columns: list[str], xs: list[float]) -> None:
