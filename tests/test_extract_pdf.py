@@ -726,6 +726,28 @@ def test_a_question_set_right_under_a_section_heading_opens(tmp_path):
                    ("38", "IN-SERVICE DISTRIBUTIONS (Plan", ""), ("A.01", "Employer matching contribution", "Appendix A - Special")], got
 
 
+def test_a_line_opening_with_a_blank_is_read_once(tmp_path):
+    """An option wrapped so that its second line opens with a blank ("______ 1-Year Break(s) ..."),
+    its first line drawn as separate strings (label, box, text) as word processors write them: the
+    blank sits below the middle of the line, where the reader looked for the line's first character;
+    the line before then ran on through it and the words came back twice."""
+    c, (w, h) = _canvas(tmp_path / "low-start.pdf")
+    c.setFont("Helvetica", 10.5)
+    c.drawString(72, h - 80, "35.01 Accounts in excess of $5,000 (select one):")
+    x = 90
+    for piece in ("b.", "[X]", "Distributions may be made as soon as administratively feasible after the Participant has incurred"):
+        c.drawString(x, h - 93, piece)
+        x += c.stringWidth(piece + " ", "Helvetica", 10.5)
+    c.drawString(90, h - 106, "______ 1-Year Break(s) in Service (or Period(s) of Severance if the elapsed time method is selected).")
+    c.showPage()
+    c.save()
+    option = extract_pdf(tmp_path / "low-start.pdf", role="aa").elections[0].options[0]
+    assert option.text == ("Distributions may be made as soon as administratively feasible after the Participant has "
+                           "incurred ____ 1-Year Break(s) in Service (or Period(s) of Severance if the elapsed time "
+                           "method is selected).")
+    assert option.is_selected
+
+
 def test_vesting_schedule_rows_keep_their_years(tmp_path):
     """A row opening with a quantity ("2 Years of Vesting Service") is a question whose number is part
     of its text, not question 2."""

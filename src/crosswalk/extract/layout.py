@@ -181,6 +181,9 @@ def _is_pale(tp, index: int) -> bool:
     return a < 0.5 or 0.299 * r + 0.587 * g + 0.114 * b > PALE
 
 
+START_SEARCH = 4000  # characters after the last placed start searched for a rectangle's first one
+
+
 def _rect_texts(tp, rects, hidden: set[int] = frozenset(),
                 own: dict[int, list[int]] | None = None) -> list[tuple[int | None, str, bool]]:
     """(first character index, text, whether a space precedes it) of each rectangle.
@@ -219,8 +222,11 @@ def _rect_texts(tp, rects, hidden: set[int] = frozenset(),
             if probe is not None and probe >= 0 and inside(probe, left, bottom, right, top):
                 k = probe
                 break
-        if k is None and hidden:  # the probe hit a watermark over the text: look the start up by position
-            k = next((j for j in range(previous + 1, len(full)) if inside(j, left, bottom, right, top)), None)
+        if k is None:  # the probe hit a watermark over the text, or missed a low glyph ("______ 1-Year ..."):
+            # look the start up by position, near the last start. Without it the rectangle before ran
+            # on to the next start found, and this one's text was read twice.
+            k = next((j for j in range(previous + 1, min(len(full), previous + 1 + START_SEARCH))
+                      if inside(j, left, bottom, right, top)), None)
         # the probe may land on the second glyph when the first is narrow (a quote): walk back, but not
         # into the previous rectangle (a quote may be a rectangle of its own: both would hold it)
         while k is not None and k > previous + 1 and full[k - 1] not in "\r\n" and k - 1 not in hidden:
