@@ -604,6 +604,19 @@ def test_a_dash_caption_after_a_full_line_opens_a_provision(tmp_path):
                    ("BONDING – Term and Universal Life Insurance", "Term and Universal Life ")], got
 
 
+def test_a_heading_in_capitals_run_in_with_a_stop_is_the_title(tmp_path):
+    """"3.11 OTHER LIMITATIONS ON SIMPLE 401(K) CONTRIBUTIONS. If the Employer ...": a heading in capitals
+    run into its text and closed by a period (a number inside it, "ETC." at its end) is the title."""
+    doc = _plain_pdf(tmp_path / "caps-stop.pdf", [
+        "3.11 OTHER LIMITATIONS ON SIMPLE 401(K) CONTRIBUTIONS. If the Employer has established a SIMPLE plan,",
+        "no other contributions may be made for the year.",
+        "7.18 AGREEMENT BINDS HEIRS, ETC. This Plan shall be binding upon the heirs of all parties.",
+    ])
+    got = [(p.section_number, p.title, p.text[:16]) for p in doc.provisions]
+    assert got == [("3.11", "OTHER LIMITATIONS ON SIMPLE 401(K) CONTRIBUTIONS", "If the Employer "),
+                   ("7.18", "AGREEMENT BINDS HEIRS, ETC", "This Plan shall ")], got
+
+
 def test_subsection_labels_reset_and_a_bare_heading_titles_them(tmp_path):
     """Ascensus-style lettering under each section never runs on ("a.b.c.…"); a heading followed
     directly by "(a)" or "A." names the provisions under it instead of vanishing."""

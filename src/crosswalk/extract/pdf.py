@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-14"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-15"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -64,8 +64,9 @@ QUOTED_CAPTION = re.compile(r"^[\"“]([^\"”]{2,80}?)(?:\.[\"”]|[\"”]\.)\s
 # (only after a subsection label or at a paragraph's start: inside a sentence a dash is punctuation)
 DASH_CAPTION = re.compile(r"^([A-Z][\w'’\-/]*(?:\s+(?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with|\(\w+\))){0,7})"
                           r"\s+[–—-]\s+([A-Z0-9\"“(].*)$")
-# A heading in capitals run into its text without a stop: "3.3 DETERMINATION OF ELIGIBILITY The Administrator ..."
-CAPS_LEAD = re.compile(r"^([A-Z][A-Z0-9,'’\-/&()]*(?:\s+[A-Z0-9][A-Z0-9,'’\-/&()]*)+)\s+([A-Z][a-z].*)$")
+# A heading in capitals run into its text, with or without a stop: "3.3 DETERMINATION OF ELIGIBILITY The
+# Administrator ...", "3.11 OTHER LIMITATIONS ON SIMPLE 401(K) CONTRIBUTIONS. If the Employer ..."
+CAPS_LEAD = re.compile(r"^([A-Z][A-Z0-9,'’\-/&()]*(?:\s+[A-Z0-9][A-Z0-9,'’\-/&()]*)+)\.?\s+([A-Z][a-z].*)$")
 QUESTION = re.compile(r"^(?:Question\s+)?((?:[A-Z]\.)?\d{1,2}(?:\.\d{1,3}[a-z]?)?(?:\.[A-Za-z]{1,3})?|[A-Z](?=\.))[.)]?\s+(\S.*)$")
 BOX = r"\[\s*[xX✓✔?]?\s*\]|☐|☒|☑|✓|✔|□|■"
 OPTION = re.compile(rf"^\(?([a-z]|\d{{1,2}})[.)]\s*({BOX})?\s*(.*)$")
