@@ -79,12 +79,12 @@ SELECTED = {"[x]", "[X]", "☒", "☑", "✓", "✔", "[✓]", "[✔]", "■"}
 # A blank, empty ("______") or holding a typed value set against its underscores ("__6%__"): a value
 # never starts or ends with a space, so "_____ percent per payroll ... of _____" is two empty blanks
 # with words between them, not one blank holding those words.
-TYPED_VALUE = r"_{2,}[^_\s](?:[^_\n]*?[^_\s])?_{2,}"
-BLANK = re.compile(r"_{2,}([^_\s](?:[^_\n]*?[^_\s])?)_{2,}|_{3,}")
+TYPED_VALUE = r"[^_\s](?:[^_\n]*?[^_\s])?"
+BLANK = re.compile(rf"_{{2,}}({TYPED_VALUE})_{{2,}}|_{{3,}}")
 # A row that opens with a quantity, not a question number: "2 Years of Vesting Service" (a vesting
 # schedule's rows), "6 Months of Service"; the number is part of its text.
 QUANTITY = re.compile(r"^\d{1,3}\s+(?:Years?|Months?|Hours?|Days?|Weeks?|Percent)\b")
-ENDS_WITH_BLANK = re.compile(rf"(?:_{{3,}}|{TYPED_VALUE})\s*$")  # empty or holding a typed value
+ENDS_WITH_BLANK = re.compile(rf"(?:_{{3,}}|_{{2,}}{TYPED_VALUE}_{{2,}})\s*$")  # empty or holding a typed value
 
 
 @dataclass
@@ -679,9 +679,7 @@ def _numbered_heading(current: dict | None) -> bool:
     into the heading before them)."""
     if not current or current["options"] or len(current["parts"]) != 1:
         return False
-    heading = current["parts"][0]
-    return (len(heading) <= 100 and sum(c.isalpha() for c in heading) >= 4 and heading.upper() == heading
-            and not BLANK.search(heading))
+    return _heading_like(current["parts"][0])
 
 
 def _numbered_next(before: str, after: str) -> bool:
@@ -694,9 +692,13 @@ def _numbered_next(before: str, after: str) -> bool:
 
 def _is_context(s: str, line: Line) -> bool:
     """A section heading between questions: a short line in capitals (or bold), no blank to fill."""
-    letters = [c for c in s if c.isalpha()]
-    return (len(s) <= 100 and len(letters) >= 4 and not BLANK.search(s)
-            and (s.upper() == s or line.bold and _is_title(s)))
+    return _heading_like(s, line.bold)
+
+
+def _heading_like(s: str, bold: bool = False) -> bool:
+    """A short line in capitals (or, when bold, in title case) with no blank to fill."""
+    return (len(s) <= 100 and sum(c.isalpha() for c in s) >= 4 and not BLANK.search(s)
+            and (s.upper() == s or bold and _is_title(s)))
 
 
 def _inline_boxes_split(lines: list[Line], starts: list[bool], keep: set[int] = frozenset()):
