@@ -40,6 +40,7 @@ from crosswalk.pipeline import candidate_sets_for  # noqa: E402
 from crosswalk.settings import load_settings  # noqa: E402
 from crosswalk.store import Store  # noqa: E402
 from crosswalk.verify import train  # noqa: E402
+from crosswalk.verify.features import distinct_order  # noqa: E402
 from crosswalk.verify.local import load_model  # noqa: E402
 
 FILES = {"bpd": ("source_bpd.json", "target_bpd.json", "bpd_dev.jsonl"),
@@ -104,7 +105,7 @@ def shown_coverage(labelled: list, probs: dict, gold: dict) -> dict:
         for cs in labelled:
             if not gold[cs.source_id].targets:
                 continue
-            order = np.argsort(-probs[cs.source_id])[:count(probs[cs.source_id])]
+            order = distinct_order(cs, np.argsort(-probs[cs.source_id]))[:count(probs[cs.source_id])]
             sizes.append(len(order))
             hits.append(any(cs.target_ids[j] in gold[cs.source_id].targets for j in order))
         rows[name] = {"coverage": round(float(np.mean(hits)), 3), "mean_shown": round(float(np.mean(sizes)), 1)}

@@ -31,7 +31,7 @@ from crosswalk.review.queue import Candidate, ReviewItem, ReviewState  # noqa: E
 from crosswalk.settings import load_settings  # noqa: E402
 from crosswalk.store import Store  # noqa: E402
 from crosswalk.verify import train  # noqa: E402
-from crosswalk.verify.local import load_model  # noqa: E402
+from crosswalk.verify.local import decide, load_model  # noqa: E402
 
 from quality import FILES, candidate_sets  # noqa: E402
 
@@ -51,8 +51,7 @@ def out_of_block_items(sets: list, gold: dict[str, GoldItem], kind: str) -> list
         for cs in test:
             p, threshold = predict(cs)
             candidates = tuple(Candidate(t, float(q)) for t, q in zip(cs.target_ids, p))
-            best = max(candidates, key=lambda c: c.p, default=None)
-            proposed = best.target_id if best is not None and best.p >= threshold else None
+            proposed = decide(cs, p, train.threshold_rule(threshold)).target_id
             items.append(ReviewItem(cs.source_id, position[cs.source_id], candidates, threshold, proposed))
     return items
 

@@ -346,3 +346,41 @@ def test_relative_features_rank_ties_together_and_standardise():
     assert ranks.tolist() == [1.0, 0.5, 0.5, 0.25]  # the two 0.5s share rank 1; the last has three above it
     assert rel[:, len(STANDARDISED) + RANKED.index("code_overlap")].tolist() == [1.0] * 4  # all tied: all first
     assert relative_features(np.zeros((0, len(BASE_FEATURES)), np.float32)).shape == (0, len(STANDARDISED) + len(RANKED))
+
+
+def test_a_question_printed_again_is_answered_with_its_first_print():
+    """The target AA repeats questions in its attachments: the crosswalk points at the first print
+    (the gold labels list it), and the LLM is shown each text once."""
+    from crosswalk.candidates import make_side, score_matrices
+    from crosswalk.fingerprint import fingerprint
+    from crosswalk.verify.features import build_candidate_sets, distinct_order, first_copies
+
+    def election(id_: str, context: str, question: str, options: tuple[str, ...]) -> Election:
+        return Election(id=id_, section_context=context, question_text=question,
+                        options=tuple(ElectionOption(label=chr(97 + n), text=t) for n, t in enumerate(options)))
+
+    business = ("Sole Proprietorship", "Partnership", "C Corporation", "S Corporation")
+    target = [election("t0", "Part A - Adopting Employer", "Type of Business (select one)", business),
+              election("t1", "Part B - Vesting", "Vesting schedule for matching contributions", ("Six year graded",)),
+              election("t2", "Participating Employer Information", "Type of Business (select one):", business),
+              election("t3", "Other", "Other: ____", ()), election("t4", "Other", "Other: ____", ())]
+    source = [election("s0", "Employer Information", "TYPE OF ENTITY",
+                       ("Corporation", "S Corporation", "Partnership", "Sole Proprietorship"))]
+
+    def side(items):
+        vectors = np.eye(len(items), 8, dtype=np.float32)
+        return make_side([e.id for e in items], [fingerprint(e) for e in items], vectors, vectors)
+    s, t = side(source), side(target)
+    (cs,) = build_candidate_sets(s, t, score_matrices(s, t), 5)
+    copies = dict(zip(cs.target_ids, (cs.target_ids[f] for f in cs.first_copy)))
+    assert copies["t2"] == "t0" and copies["t0"] == "t0"
+    assert copies["t4"] == "t4" and copies["t1"] == "t1"  # too short to call a copy; not the same words
+    # the decision: the later print scores higher, the answer is the first print, the copy an alternate
+    probs = np.array([0.9 if tid == "t2" else 0.7 if tid == "t0" else 0.1 for tid in cs.target_ids])
+    verdict = decide(cs, probs, DecisionRule(match_threshold=0.5))
+    assert verdict.target_id == "t0" and "t2" in verdict.alternates and verdict.confidence == pytest.approx(0.9)
+    # shown to the LLM: each text once, as its first print, at its best copy's rank
+    shown = [cs.target_ids[j] for j in distinct_order(cs, np.argsort(-probs))]
+    assert shown[0] == "t0" and "t2" not in shown and len(shown) == len(cs.target_ids) - 1
+    # and with no copies, nothing to fold
+    assert first_copies([("a", "b", "c", "d"), ("e", "f", "g", "h")], [1, 0]) == ()

@@ -11,7 +11,8 @@ score any other source has for it, the one-to-one structure of the document pair
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,7 +42,9 @@ class CandidateSet:
     target_ids: list[str]
     features: np.ndarray              # (k, len(FEATURES))
     fused: np.ndarray                 # (k,) fusion score, for reports
-    extra: dict = field(default_factory=dict)
+    # for each candidate, the one (an index into this list) that is its first copy in the target
+    # document: the same words, printed again (an AA repeats questions in attachments); empty: none
+    first_copy: tuple[int, ...] = ()
 
 
 def _jaccard(a: frozenset, b: frozenset) -> float:
@@ -67,6 +70,46 @@ class Words:
     @classmethod
     def of(cls, fp: Fingerprint) -> "Words":
         return cls(frozenset(content_words(fp.heading or fp.core)), frozenset(content_words(fp.text)))
+
+
+# A copy is the same text word for word (numbers and punctuation aside) and long enough to say
+# something: short labels ("Name", "Other: ____") repeat without being the same provision.
+WORD = re.compile(r"[a-z]+")
+COPY_MIN_WORDS = 4
+
+
+def copy_key(fp: Fingerprint) -> tuple[str, ...]:
+    """The words of a record's body, or () when too short to call another record its copy. The
+    heading is left out: the AA's attachment copies sit under another section context."""
+    words = tuple(WORD.findall(fp.body.lower()))
+    return words if len(words) >= COPY_MIN_WORDS else ()
+
+
+def first_copies(keys: list[tuple[str, ...]], positions: list[int]) -> tuple[int, ...]:
+    """For each candidate, the candidate with the same key that comes first in the document (itself
+    when none does); () when no two candidates are copies."""
+    first: dict[tuple[str, ...], int] = {}
+    for n in sorted(range(len(keys)), key=positions.__getitem__):
+        if keys[n]:
+            first.setdefault(keys[n], n)
+    out = tuple(first.get(key, n) if key else n for n, key in enumerate(keys))
+    return out if any(f != n for n, f in enumerate(out)) else ()
+
+
+def first_print(cs: "CandidateSet", j: int) -> int:
+    """Candidate j, or its first copy in the target document when it is the same text printed again
+    (the AA's attachments repeat its questions; the crosswalk points at the first print)."""
+    return cs.first_copy[j] if cs.first_copy else j
+
+
+def distinct_order(cs: "CandidateSet", order) -> list[int]:
+    """Candidate indices in `order` with copies folded: each text once, as its first print, at the
+    rank of its best-ranked copy (what the LLM is shown: a copy shown twice takes a place another
+    candidate needs)."""
+    seen: dict[int, None] = {}
+    for j in order:
+        seen.setdefault(first_print(cs, int(j)), None)
+    return list(seen)
 
 
 def _contained(part: frozenset[str], whole: frozenset[str]) -> float:
@@ -145,6 +188,7 @@ class Ranking:
     claimant: np.ndarray             # (targets,) the source with the highest fused score for each target
     claim_best: np.ndarray           # (targets,) that score
     claim_second: np.ndarray         # (targets,) the second-highest source's score
+    copy_keys: list[tuple[str, ...]]  # (targets,) `copy_key` of each target
 
     @classmethod
     def of(cls, target: Side, m: ScoreMatrices, k: int) -> "Ranking":
@@ -157,7 +201,8 @@ class Ranking:
             best, runner = m.fused[first, cols], m.fused[second, cols]
         else:
             first, best, runner = np.zeros(len(cols), np.intp), m.fused[0], np.zeros(len(cols), np.float32)
-        return cls(top_k(m.fused, k), [Words.of(f) for f in target.fingerprints], first, best, runner)
+        return cls(top_k(m.fused, k), [Words.of(f) for f in target.fingerprints], first, best, runner,
+                   [copy_key(f) for f in target.fingerprints])
 
     def claim_margin(self, m: ScoreMatrices, i: int, j: int) -> float:
         """fused[i, j] minus the best score of any *other* source for target j: above 0 when i is the
@@ -192,5 +237,6 @@ def build_candidate_sets(source: Side, target: Side, m: ScoreMatrices, k: int,
             target_ids=[target.ids[j] for j in cand],
             features=np.hstack([rows, relative_features(rows)]),
             fused=m.fused[i, cand].astype(np.float32),
+            first_copy=first_copies([ranking.copy_keys[j] for j in cand], [int(j) for j in cand]),
         ))
     return sets

@@ -25,7 +25,7 @@ from ..llm.prompts import (PROMPT_VERSION, RESPONSE_FORMAT, ReplyError, Verifica
                            build_verification_messages, parse_verification, repair_messages, reply_token_cap)
 from ..models import Verdict
 from ..store import Store, cache_key
-from .features import CandidateSet
+from .features import CandidateSet, distinct_order
 from .local import LocalVerifier, settled_locally, strong_evidence
 
 FATAL = (AuthenticationError, ModelNotFoundError, ProviderUnreachableError)
@@ -87,7 +87,7 @@ class LLMVerifier:
         if self.mode == "two_stage" and self.settles_locally(cs, probs):
             self.stats.settled_locally += 1
             return local_verdict
-        order = [int(j) for j in np.argsort(-probs)] if len(probs) else []
+        order = distinct_order(cs, np.argsort(-probs)) if len(probs) else []
         try:
             if self.mode == "per_pair":
                 return await self._per_pair(cs, order[:5], probs)

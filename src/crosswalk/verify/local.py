@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from ..models import Verdict
-from .features import FEATURES, CandidateSet
+from .features import FEATURES, CandidateSet, first_print
 
 
 # The features the verifier reads, each with the direction its meaning fixes: +1 where more means
@@ -122,11 +122,14 @@ def decide(cs: CandidateSet, probs: np.ndarray, rule: DecisionRule, verifier: st
                else f"no candidate is likely (best p={p:.2f}){_no_counterpart_evidence(cs, best)}")
         return Verdict(source_id=cs.source_id, target_id=None, status=status, confidence=round(1 - p, 4),
                        reasoning=why, scores=scores_of(best), verifier=verifier)
-    alternates = tuple(cs.target_ids[int(j)] for j in order[1:]
-                       if probs[j] >= rule.alternate_ratio * p and probs[j] >= rule.match_threshold / 2)
+    answer = first_print(cs, best)  # the same text printed again later (an attachment): its first print
+    alternates = tuple(cs.target_ids[int(j)] for j in order if int(j) != answer
+                       and probs[j] >= rule.alternate_ratio * p and probs[j] >= rule.match_threshold / 2)
     status = "match" if p >= rule.partial_threshold else "partial"
     why = f"p={p:.2f}, runner-up p={runner:.2f}; {_evidence(cs.features[best])}"
-    return Verdict(source_id=cs.source_id, target_id=cs.target_ids[best], alternates=alternates, status=status,
+    if answer != best:
+        why += f"; the first print of the same text as {cs.target_ids[best]}"
+    return Verdict(source_id=cs.source_id, target_id=cs.target_ids[answer], alternates=alternates, status=status,
                    confidence=round(p, 4), reasoning=why, scores=scores_of(best), verifier=verifier)
 
 

@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..evaluate import GoldItem, Scores, score
-from .features import FEATURES, CandidateSet
+from .features import FEATURES, CandidateSet, first_print
 from .local import DIRECTION, DecisionRule, VerifierModel, decide, settled_locally, strong_evidence
 
 L2 = 10.0       # blocked CV: 1, 10 and 50 within 0.01 on BPD; 10 is the middle
@@ -157,7 +157,7 @@ def top_outcomes(sets: Sequence[CandidateSet], probs: Probabilities,
         pr = probs[cs.source_id]
         best = int(np.argmax(pr)) if len(pr) else -1
         p.append(float(pr[best]) if best >= 0 else 0.0)
-        right.append(best >= 0 and cs.target_ids[best] in item.targets)
+        right.append(best >= 0 and cs.target_ids[first_print(cs, best)] in item.targets)
         has.append(bool(item.targets))
     return np.array(p), np.array(right), np.array(has)
 
