@@ -13,6 +13,8 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
+import re
+
 from .layout import Line
 
 OCR_DPI = 300        # Tesseract reads body text best at 300 dpi
@@ -117,6 +119,22 @@ def skew_angle(grey, limit: float = 3.0, step: float = 0.2) -> float:
     return best
 
 
+# Tesseract's usual misreadings of the marks that open a provision, put back so that the parsers see
+# what was printed: a closing quote read as a symbol ('"Code® means' for '"Code" means'), the period
+# of a number or a label read as a colon or comma ('Section 1:17 CODE', '1, W-2 wages – ...'), at a
+# line's start only (inside a line a comma is a comma; '1,000 Hours' stays).
+MISREAD_CLOSE_QUOTE = re.compile(r"([\"“‘'][^\"”’®©™]{1,80}?[\w.)])[®©™](?=\s|$)")
+MISREAD_NUMBER = re.compile(r"^((?:Section\s+)?\d{1,2})(?:[:;]|,(?!\d{3}\b))(\d{1,3})\b")  # not 1,000
+MISREAD_LABEL = re.compile(r"^(\d{1,2}|[a-z]|[A-Z])[,;:](\s+[A-Z])")
+
+
+def repair_misreadings(text: str) -> str:
+    """A line of OCR text with the misreadings above put back."""
+    text = MISREAD_CLOSE_QUOTE.sub(lambda m: m.group(1) + ("'" if m.group(1)[0] in "‘'" else '"'), text)
+    text = MISREAD_NUMBER.sub(r"\1.\2", text)
+    return MISREAD_LABEL.sub(r"\1.\2", text)
+
+
 def ocr_lines(image, number: int) -> list[Line]:
     """Tesseract's lines on a page image, top to bottom, with positions as shares of the page."""
     import pytesseract
@@ -135,5 +153,6 @@ def ocr_lines(image, number: int) -> list[Line]:
         line["top"] = min(line["top"], data["top"][i])
         line["left"] = min(line["left"], data["left"][i])
     # Tesseract's blocks come in reading order (columns included), so its order is kept
-    return [Line(number, l["top"] / height, l["left"] / width, " ".join(l["words"]), right=l["right"] / width)
+    return [Line(number, l["top"] / height, l["left"] / width, repair_misreadings(" ".join(l["words"])),
+                 right=l["right"] / width)
             for l in lines.values()]
