@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-16"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-17"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -54,7 +54,14 @@ QUOTED_DEFINITION = re.compile(r"^[\"“'‘]([^\"”'’]{2,80})[\"”'’](?:\
                                r"(?:means|shall mean|is defined)\b", re.I)
 CAPS_DEFINITION = re.compile(r"^([A-Z][A-Z0-9 \-/()’',&]{2,70}?)(?::\s*|\.\s+|\s+)(Means\b.*)$")
 SUBSECTION = re.compile(r"^((?:\((?:[a-z]{1,4}|[A-Z]|\d{1,2})\))+|(?:[ivx]{1,5}|[a-zA-Z]|\d{1,2})[.)])\s+(\S.*)$")
-CAPTION = re.compile(r"^((?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with)(?:\s+(?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with|\(\w+\))){0,9})\.\s+(.*)$")
+# A caption's first word may be a number with a letter in it: "414(s) Compensation.", "1-Year Break in
+# Service." (a bare number is not: "2 Years of Service." is a sentence)
+NUMBERED_WORD = r"\d{1,4}(?:\([a-z0-9]{1,3}\)|-[A-Z][a-z]+)[\w'’\-/()]*"
+NUMBERED_START = re.compile(NUMBERED_WORD + r"\s+[A-Z]")
+# A run-in heading before its quoted definition, whatever its words: '1.40. 415 Compensation. "415
+# Compensation" means ...' (the title is the heading; the text starts at the quote)
+RUNIN_DEFINITION = re.compile(r"^(\S.{0,60}?)\.\s+(?=[\"“'‘][^\"”'’]{2,80}[\"”'’]\s+(?:means|shall mean)\b)")
+CAPTION = re.compile(r"^((?:[A-Z][\w'’\-/]*|" + NUMBERED_WORD + r"|of|and|or|the|to|for|in|on|a|an|by|with)(?:\s+(?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with|\(\w+\))){0,9})\.\s+(.*)$")
 # A caption in sentence case, as Relius sets them: "(b) Funding policy. The Employer shall ..."
 # (at most five words, and a capitalised sentence after it)
 SENTENCE_CAPTION = re.compile(r"^([A-Z][a-z'’\-/]*(?:\s+[a-z0-9(][\w'’\-/()]*){0,4})\.\s+([A-Z0-9\"“(].*)$")
@@ -354,7 +361,7 @@ def _strong_start(s: str) -> bool:
     if m:
         rest = m.group(2)
         return bool(QUOTED_DEFINITION.match(rest) or QUOTED_CAPTION.match(rest) or CAPTION.match(rest)
-                    or (_is_title(rest) and rest[:1].isupper()))
+                    or RUNIN_DEFINITION.match(rest) or (_is_title(rest) and rest[:1].isupper()))
     return bool(QUOTED_DEFINITION.match(s) or QUOTED_CAPTION.match(s) or CAPS_DEFINITION.match(s)
                 or SUBSECTION.match(s) or _run_in_caption(s) or DASH_CAPTION.match(s))
 
@@ -370,11 +377,15 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
     """The provision a line opens, or None when it continues the current one."""
     s = line.text.strip()
     m = SECTION.match(s)
-    if m and (m.group(2)[:1].isupper() or m.group(2)[:1] in "\"“'‘"):
+    if m and (m.group(2)[:1].isupper() or m.group(2)[:1] in "\"“'‘" or NUMBERED_START.match(m.group(2))
+              or RUNIN_DEFINITION.match(m.group(2))):
         rest = m.group(2)
         d = QUOTED_DEFINITION.match(rest)
         if d:
             return {"number": m.group(1), "title": d.group(1), "parts": [rest]}
+        r = RUNIN_DEFINITION.match(rest)
+        if r:
+            return {"number": m.group(1), "title": r.group(1), "parts": [rest[r.end():]]}
         q = QUOTED_CAPTION.match(rest)
         if q:
             return {"number": m.group(1), "title": q.group(1), "parts": [rest]}
