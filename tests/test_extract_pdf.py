@@ -634,6 +634,22 @@ def test_a_run_in_heading_that_opens_with_a_number_is_the_title(tmp_path):
                    ("1.40", "415 Compensation", '"415 Compens'), ("1.57", "1-Year Break in Service", '"1-Year Brea')], got
 
 
+def test_the_next_section_heading_opens_after_a_list_item(tmp_path):
+    """"...410(a)(1)(A); or" / "3.15 General Rules": a list item's "; or" keeps the next line in its
+    list, but the next section's number does not continue a list (fuzzed seeds 8, 16 and 26: target
+    headings recovered as titles 0.833 / 0.869 / 0.750 -> 0.917 / 0.952 / 0.833)."""
+    doc = _plain_pdf(tmp_path / "next-section.pdf", [
+        "3.14 Special Rule for Early Participation. The Plan may disregard in the ACP test all Employees",
+        "of the Employer who are eligible under the Plan for the Plan Year and who have not met the",
+        "minimum age and service requirements in Code section 410(a)(1)(A) of the Code for the year; or",
+        "3.15 General Rules",
+        "This Plan Section 3.15 will apply if elected by the Employer in the Adoption Agreement, and its",
+        "provisions govern every Deemed IRA Contribution made by a Participant for a taxable year.",
+    ])
+    got = [(p.section_number, p.title) for p in doc.provisions]
+    assert got == [("3.14", "Special Rule for Early Participation"), ("3.15", "General Rules")], got
+
+
 def test_subsection_labels_reset_and_a_bare_heading_titles_them(tmp_path):
     """Ascensus-style lettering under each section never runs on ("a.b.c.…"); a heading followed
     directly by "(a)" or "A." names the provisions under it instead of vanishing."""

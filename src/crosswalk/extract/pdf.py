@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-17"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-18"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -354,6 +354,19 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip().rstrip("\"”’'").endswith((".", ":", ";"))
 
 
+def _next_section(current: dict | None, s: str) -> bool:
+    """Whether `s` opens with the section number that comes next after the current provision's
+    ("3.15" after "3.14(b)", "4.1" after "3.9"): the next section's heading, which opens a provision
+    even where the line before ends a list item ("...410(a)(1)(A); or" / "3.15 General Rules")."""
+    m = SECTION.match(s)
+    here = re.match(r"(\d{1,2})\.(\d{1,3})", current["number"]) if current else None
+    if not m or not here:
+        return False
+    major, minor = (int(x) for x in m.group(1).split("(")[0].rstrip("abcdefghijklmnopqrstuvwxyz").split(".")[:2])
+    now_major, now_minor = int(here.group(1)), int(here.group(2))
+    return (major, minor) == (now_major, now_minor + 1) or (major == now_major + 1 and minor in (0, 1))
+
+
 def _strong_start(s: str) -> bool:
     """A line that opens a provision even with no gap, short line or bold before it, once the line
     before ended a sentence: a numbered heading or definition, a quoted or capitalised definition."""
@@ -572,9 +585,9 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
         after_sentence, previous = _ends_sentence(previous) or not previous, s
         if para and ARTICLE.match(s):
             continue  # article headings group sections; they are not provisions themselves
-        opens = para or line.bold_lead or (after_sentence and _strong_start(s))
-        start = _bpd_start(line, bool(opens), labels.section) if opens else None
         current = provisions[-1] if provisions else None
+        opens = para or line.bold_lead or ((after_sentence or _next_section(current, s)) and _strong_start(s))
+        start = _bpd_start(line, bool(opens), labels.section) if opens else None
         if start and current and "label" in start and not start["title"] and current["parts"] \
                 and _leads_into_list(current["parts"][-1]) and not _sentence_after_semicolon(current, s):
             start = None  # a list item after "...the following:" stays with its lead-in
