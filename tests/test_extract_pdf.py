@@ -650,6 +650,22 @@ def test_the_next_section_heading_opens_after_a_list_item(tmp_path):
     assert got == [("3.14", "Special Rule for Early Participation"), ("3.15", "General Rules")], got
 
 
+def test_a_run_in_heading_in_title_case_with_a_dash_is_the_title(tmp_path):
+    """"3.15 Death Before Required Beginning Date – Beneficiary Spouse. If ...": a numbered heading in
+    title case run into its text is the title even with a dash or small words in it; a sentence that
+    opens with capitals is not (fuzzed target seeds 1, 5, 26: headings as titles 0.833 -> 0.905)."""
+    doc = _plain_pdf(tmp_path / "title-case.pdf", [
+        "3.15 IRA Rules Under Code Section 408. Provisions Governing Roth IRAs apply to the Plan.",
+        "3.16 Death Before Required Beginning Date – Beneficiary Spouse. If the Traditional IRA Owner dies",
+        "before the required beginning date, the spouse may wait.",
+        "3.17 The Employer shall notify the Trustee. It must do so in writing.",
+    ])
+    got = [(p.section_number, p.title, p.text[:10]) for p in doc.provisions]
+    assert got == [("3.15", "IRA Rules Under Code Section 408", "Provisions"),
+                   ("3.16", "Death Before Required Beginning Date – Beneficiary Spouse", "If the Tra"),
+                   ("3.17", "", "The Employ")], got
+
+
 def test_subsection_labels_reset_and_a_bare_heading_titles_them(tmp_path):
     """Ascensus-style lettering under each section never runs on ("a.b.c.…"); a heading followed
     directly by "(a)" or "A." names the provisions under it instead of vanishing."""

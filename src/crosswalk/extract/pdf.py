@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-18"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-19"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -374,9 +374,19 @@ def _strong_start(s: str) -> bool:
     if m:
         rest = m.group(2)
         return bool(QUOTED_DEFINITION.match(rest) or QUOTED_CAPTION.match(rest) or CAPTION.match(rest)
-                    or RUNIN_DEFINITION.match(rest) or (_is_title(rest) and rest[:1].isupper()))
+                    or RUNIN_DEFINITION.match(rest) or _run_in_title(rest) or (_is_title(rest) and rest[:1].isupper()))
     return bool(QUOTED_DEFINITION.match(s) or QUOTED_CAPTION.match(s) or CAPS_DEFINITION.match(s)
                 or SUBSECTION.match(s) or _run_in_caption(s) or DASH_CAPTION.match(s))
+
+
+TITLE_LEAD = re.compile(r"^([A-Z][^.]{2,90}?)\.\s+([A-Z\"“(].*)$")
+
+
+def _run_in_title(rest: str) -> re.Match | None:
+    """After a section number, a heading in title case run into its text, closed by a period: most
+    of its words capitalised, two words or more ("IRA Rules Under Code Section 408. Provisions ...")."""
+    t = TITLE_LEAD.match(rest)
+    return t if t and len(t.group(1).split()) >= 2 and _is_title(t.group(1)) else None
 
 
 def _run_in_caption(s: str) -> re.Match | None:
@@ -409,6 +419,9 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
             return {"number": m.group(1), "title": rest.rstrip("."), "parts": [], "heading": True}
         if c:  # a run-in heading: "1.04 Compensation. The term ..."
             return {"number": m.group(1), "title": c.group(1), "parts": [c.group(2)]}
+        t = _run_in_title(rest)
+        if t:  # one in title case with a dash or small words: "3.15 Death Before ... – Beneficiary Spouse. If ..."
+            return {"number": m.group(1), "title": t.group(1), "parts": [t.group(2)]}
         c = CAPS_LEAD.match(rest)
         if c and sum(ch.isalpha() for ch in c.group(1)) >= 4:
             return {"number": m.group(1), "title": c.group(1), "parts": [c.group(2)]}
