@@ -9,11 +9,10 @@ other pages are still read.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-
-import re
 
 from .layout import Line
 
