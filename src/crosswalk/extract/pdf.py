@@ -354,16 +354,19 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip().rstrip("\"”’'").endswith((".", ":", ";"))
 
 
+SECTION_PAIR = re.compile(r"(\d{1,2})\.(\d{1,3})")  # "3.15" of "3.15", "3.15a", "3.15(b)(1)"
+
+
 def _next_section(current: dict | None, s: str) -> bool:
     """Whether `s` opens with the section number that comes next after the current provision's
     ("3.15" after "3.14(b)", "4.1" after "3.9"): the next section's heading, which opens a provision
     even where the line before ends a list item ("...410(a)(1)(A); or" / "3.15 General Rules")."""
     m = SECTION.match(s)
-    here = re.match(r"(\d{1,2})\.(\d{1,3})", current["number"]) if current else None
-    if not m or not here:
+    new = SECTION_PAIR.match(m.group(1)) if m else None
+    here = SECTION_PAIR.match(current["number"]) if current else None
+    if not new or not here:
         return False
-    major, minor = (int(x) for x in m.group(1).split("(")[0].rstrip("abcdefghijklmnopqrstuvwxyz").split(".")[:2])
-    now_major, now_minor = int(here.group(1)), int(here.group(2))
+    (major, minor), (now_major, now_minor) = map(int, new.groups()), map(int, here.groups())
     return (major, minor) == (now_major, now_minor + 1) or (major == now_major + 1 and minor in (0, 1))
 
 
