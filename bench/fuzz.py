@@ -204,6 +204,11 @@ class Page:
         self.c.save()
 
 
+def title_opens_text(title: str, text: str) -> bool:
+    """The record's text opens with its title, after a label at most ("F. ", "(a) ")."""
+    return bool(re.match(r"^(?:\(?[A-Za-z0-9]{1,4}[.)]\s+)?" + re.escape(title), text, re.I))
+
+
 LIST_START = re.compile(r"^(?:\([a-zA-Z0-9]{1,4}\)|[a-zA-Z0-9]{1,3}\.)\s")
 
 
@@ -222,11 +227,13 @@ def render_bpd(doc: dict, path: Path, style: Style) -> Truth:
         if repeat:
             number, title = "", ""
         chunks = [c.strip() for c in re.split(r"\n\s*\n", text) if c.strip()]
-        # a record whose text starts with its own number or title ("F. Safe Harbor CODA Rules – ...") has no heading
+        # a record whose text starts with its own number or title ("F. Safe Harbor CODA Rules – ...") has no
+        # heading; one whose title is only among its first words ("HEADINGS": "The headings of the Plan ...")
+        # has one, or the benchmark would count a title that is nowhere on the page
         title = title.rstrip(".")
         definition = text[:1] in "'\"‘“" or text.startswith("Means")
         is_heading = bool(title) and not (number and text.startswith(number)) and \
-            (definition or title.lower() not in text[: len(title) + 12].lower())
+            (definition or not title_opens_text(title, text))
         p.space(s.heading_gap if is_heading else s.para_gap)
         p.need(2 * p.lead)
         truth.pages[r["id"]] = p.page
