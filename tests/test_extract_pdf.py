@@ -967,5 +967,6 @@ def test_ocr_misreadings_of_the_marks_that_open_a_provision_are_put_back():
     assert repair_misreadings("Section 1:17 CODE") == "Section 1.17 CODE"
     assert repair_misreadings("12,4(d) Definitions") == "12.4(d) Definitions"
     assert repair_misreadings("1, W-2 wages - Compensation is") == "1. W-2 wages - Compensation is"
+    assert repair_misreadings('1.4."ADP" means the') == '1.4. "ADP" means the'  # the space lost
     for kept in ("1,000 Hours of Service in a Plan Year", "the ERISA® plan", "2, 3 or 4 years", "Section 1.17 CODE"):
         assert repair_misreadings(kept) == kept

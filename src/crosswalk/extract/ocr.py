@@ -121,17 +121,20 @@ def skew_angle(grey, limit: float = 3.0, step: float = 0.2) -> float:
 # Tesseract's usual misreadings of the marks that open a provision, put back so that the parsers see
 # what was printed: a closing quote read as a symbol ('"Code® means' for '"Code" means'), the period
 # of a number or a label read as a colon or comma ('Section 1:17 CODE', '1, W-2 wages – ...'), at a
-# line's start only (inside a line a comma is a comma; '1,000 Hours' stays).
+# line's start only (inside a line a comma is a comma; '1,000 Hours' stays); and the space lost between
+# a section number and its quoted term ('1.4."ADP" means').
 MISREAD_CLOSE_QUOTE = re.compile(r"([\"“‘'][^\"”’®©™]{1,80}?[\w.)])[®©™](?=\s|$)")
 MISREAD_NUMBER = re.compile(r"^((?:Section\s+)?\d{1,2})(?:[:;]|,(?!\d{3}\b))(\d{1,3})\b")  # not 1,000
 MISREAD_LABEL = re.compile(r"^(\d{1,2}|[a-z]|[A-Z])[,;:](\s+[A-Z])")
+LOST_SPACE = re.compile(r"^((?:Section\s+)?\d{1,2}\.\d{1,3}\.?)(?=[\"“'‘])")  # '1.4."ADP" means
 
 
 def repair_misreadings(text: str) -> str:
     """A line of OCR text with the misreadings above put back."""
     text = MISREAD_CLOSE_QUOTE.sub(lambda m: m.group(1) + ("'" if m.group(1)[0] in "‘'" else '"'), text)
     text = MISREAD_NUMBER.sub(r"\1.\2", text)
-    return MISREAD_LABEL.sub(r"\1.\2", text)
+    text = MISREAD_LABEL.sub(r"\1.\2", text)
+    return LOST_SPACE.sub(r"\1 ", text)
 
 
 def ocr_lines(image, number: int) -> list[Line]:
