@@ -377,7 +377,8 @@ def _strong_start(s: str) -> bool:
     if m:
         rest = m.group(2)
         return bool(QUOTED_DEFINITION.match(rest) or QUOTED_CAPTION.match(rest) or CAPTION.match(rest)
-                    or RUNIN_DEFINITION.match(rest) or _run_in_title(rest) or (_is_title(rest) and rest[:1].isupper()))
+                    or RUNIN_DEFINITION.match(rest) or _run_in_title(rest)
+                    or (_is_title(rest) and rest[:1].isupper()))
     return bool(QUOTED_DEFINITION.match(s) or QUOTED_CAPTION.match(s) or CAPS_DEFINITION.match(s)
                 or SUBSECTION.match(s) or _run_in_caption(s) or DASH_CAPTION.match(s))
 
@@ -403,13 +404,12 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
     """The provision a line opens, or None when it continues the current one."""
     s = line.text.strip()
     m = SECTION.match(s)
-    if m and (m.group(2)[:1].isupper() or m.group(2)[:1] in "\"“'‘" or NUMBERED_START.match(m.group(2))
-              or RUNIN_DEFINITION.match(m.group(2))):
+    r = RUNIN_DEFINITION.match(m.group(2)) if m else None
+    if m and (m.group(2)[:1].isupper() or m.group(2)[:1] in "\"“'‘" or NUMBERED_START.match(m.group(2)) or r):
         rest = m.group(2)
         d = QUOTED_DEFINITION.match(rest)
         if d:
             return {"number": m.group(1), "title": d.group(1), "parts": [rest]}
-        r = RUNIN_DEFINITION.match(rest)
         if r:
             return {"number": m.group(1), "title": r.group(1), "parts": [rest[r.end():]]}
         q = QUOTED_CAPTION.match(rest)

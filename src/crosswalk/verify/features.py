@@ -11,13 +11,12 @@ score any other source has for it, the one-to-one structure of the document pair
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..candidates import ScoreMatrices, Side, top_k
-from ..fingerprint import Fingerprint, content_words
+from ..fingerprint import WORD, Fingerprint, content_words
 
 BASE_FEATURES = (
     "cosine", "lexical", "heading", "term_equal", "term_overlap", "definition_mismatch",
@@ -72,16 +71,16 @@ class Words:
         return cls(frozenset(content_words(fp.heading or fp.core)), frozenset(content_words(fp.text)))
 
 
-# A copy is the same text word for word (numbers and punctuation aside) and long enough to say
-# something: short labels ("Name", "Other: ____") repeat without being the same provision.
-WORD = re.compile(r"[a-z]+")
+# A copy is the same text word for word (punctuation aside; the fingerprint has dropped numbers) and
+# long enough to say something: short labels ("Name", "Other: ____") repeat without being the same
+# provision.
 COPY_MIN_WORDS = 4
 
 
 def copy_key(fp: Fingerprint) -> tuple[str, ...]:
     """The words of a record's body, or () when too short to call another record its copy. The
     heading is left out: the AA's attachment copies sit under another section context."""
-    words = tuple(WORD.findall(fp.body.lower()))
+    words = tuple(WORD.findall(fp.body.lower()))  # the fingerprint's own word pattern
     return words if len(words) >= COPY_MIN_WORDS else ()
 
 
