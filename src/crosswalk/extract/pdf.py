@@ -211,7 +211,7 @@ def paragraph_starts(lines: list[Line]) -> list[bool]:
     text layer than the steps beside it), after a line that stops short of the column's right edge
     or leaves room for the next line's first word, at a first-line indent, or on a new page/column.
     Each cue alone misses layouts the others catch: on 30 fuzzed seeds the indent, room and local-gap
-    cues took the worst-decile source BPD recall 0.834 -> 0.860 (30 other seeds: see docs/pdf-import.md)."""
+    cues took the worst-decile source BPD recall 0.842 -> 0.860 (30 other seeds: see docs/pdf-import.md)."""
     steps = [b.top - a.top if a.page == b.page and 0 < b.top - a.top < 0.05 else None for a, b in zip(lines, lines[1:])]
     pitches = [d for d in steps if d is not None]
     pitch = statistics.median(pitches) if pitches else 0.02
