@@ -681,6 +681,26 @@ def test_a_third_of_a_line_between_paragraphs_separates_them(tmp_path):
     assert doc.provisions[2].text.endswith("amendment binds every Participant.")
 
 
+def test_only_a_definition_keeps_its_further_paragraphs(tmp_path):
+    """A definition runs on to the next heading or term, but a paragraph that merely opens with a
+    quote ('"ACP") for Participants ...', where a heading took the line before) is no definition: the
+    paragraphs after it are provisions of their own (fuzzed target seed 8: ten records had run into
+    one; recall 0.811 -> 0.833)."""
+    doc = _plain_pdf(tmp_path / "quote.pdf", [
+        "3.14 LIMITS ON HIGHLY COMPENSATED EMPLOYEES",
+        '"ACP" tests for Participants who are Highly Compensated Employees must be satisfied each year.',
+        "",
+        "The Plan must satisfy the ACP test using either the prior-year or the current-year testing method.",
+        "",
+        '"Testing Year" means the Plan Year for which the ACP test is run.',
+        "",
+        "A Plan Year of less than twelve months is a Testing Year as well.",
+    ])
+    got = [p.text[:16] for p in doc.provisions]
+    assert got == ['"ACP" tests for ', "The Plan must sa", '"Testing Year" m'], got
+    assert doc.provisions[2].text.endswith("is a Testing Year as well.")
+
+
 def test_a_heading_in_capitals_run_in_with_a_stop_is_the_title(tmp_path):
     """"3.11 OTHER LIMITATIONS ON SIMPLE 401(K) CONTRIBUTIONS. If the Employer ...": a heading in capitals
     run into its text and closed by a period (a number inside it, "ETC." at its end) is the title."""

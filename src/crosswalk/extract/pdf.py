@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-21"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-22"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -513,6 +513,11 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
     return None
 
 
+# A provision that opens with its defined term: '"Term" means', '"Top-Paid Group" shall be determined'
+DEFINED_TERM_OPENING = re.compile(r"^[\"“'‘][^\"”'’]{2,80}[\"”'’](?:\s+or\s+[\"“'‘][^\"”'’]{2,80}[\"”'’])?\s*"
+                                  r"(?:\([^)]{1,40}\)\s*)?(?:means|shall|is|has|refers)\b", re.I)
+
+
 def _opens_paragraph(current: dict, s: str) -> bool:
     """A paragraph that starts a new sentence (not a list item after "...the following:") and
     is not a further paragraph of a definition: a definition runs on to the next heading or term
@@ -520,8 +525,8 @@ def _opens_paragraph(current: dict, s: str) -> bool:
     recall -0.002 source, +0.007 target)."""
     if not current["parts"]:
         return False
-    first = current["parts"][0].lstrip()
-    if first[:1] in "\"“'‘" or first.startswith("Means"):
+    first = _join(current["parts"][:3]).lstrip()
+    if DEFINED_TERM_OPENING.match(first) or first.startswith("Means"):  # not any opening quote: '"ACP") for ...'
         return False
     last = current["parts"][-1].rstrip()
     if _sentence_after_semicolon(current, s):
