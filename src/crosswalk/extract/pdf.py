@@ -50,8 +50,11 @@ PDFIUM_LOCK = threading.RLock()
 
 ARTICLE = re.compile(r"^ARTICLE\s+([IVXLC]+|\d+)\b\.?\s*(.*)$", re.I)
 SECTION = re.compile(r"^(?:Section\s+)?(\d{1,2}\.\d{1,3}[a-z]?(?:\([a-zA-Z0-9]{1,4}\))*)\.?\s+(\S.*)$")
-QUOTED_DEFINITION = re.compile(r"^[\"“'‘]([^\"”'’]{2,80})[\"”'’](?:\s+or\s+[\"“'‘][^\"”'’]{2,80}[\"”'’])?\s*(?:\([^)]{1,40}\)\s*)?"
-                               r"(?:means|shall mean|is defined)\b", re.I)
+# a quoted term, another after "or", an abbreviation: '"Eligible Automatic Contribution Arrangement" (EACA)'
+QUOTED_TERM = r"[\"“'‘]([^\"”'’]{2,80})[\"”'’](?:\s+or\s+[\"“'‘][^\"”'’]{2,80}[\"”'’])?\s*(?:\([^)]{1,40}\)\s*)?"
+QUOTED_DEFINITION = re.compile(rf"^{QUOTED_TERM}(?:means|shall mean|is defined)\b", re.I)
+# a provision that opens with its defined term: '"Term" means', '"Top-Paid Group" shall be determined'
+DEFINED_TERM_OPENING = re.compile(rf"^{QUOTED_TERM}(?:means|shall|is|has|refers)\b", re.I)
 CAPS_DEFINITION = re.compile(r"^([A-Z][A-Z0-9 \-/()’',&]{2,70}?)(?::\s*|\.\s+|\s+)(Means\b.*)$")
 SUBSECTION = re.compile(r"^((?:\((?:[a-z]{1,4}|[A-Z]|\d{1,2})\))+|(?:[ivx]{1,5}|[a-zA-Z]|\d{1,2})[.)])\s+(\S.*)$")
 # A caption's first word may be a number with a letter in it: "414(s) Compensation.", "1-Year Break in
@@ -420,7 +423,7 @@ def _strong_start(s: str) -> bool:
         rest = m.group(2)
         return bool(QUOTED_DEFINITION.match(rest) or QUOTED_CAPTION.match(rest) or CAPTION.match(rest)
                     or RUNIN_DEFINITION.match(rest) or _run_in_title(rest)
-                    or "(" in m.group(1) and SENTENCE_CAPTION.match(rest)
+                    or _labelled_caption(m.group(1), rest)
                     or (_is_title(rest) and rest[:1].isupper()))
     return bool(QUOTED_DEFINITION.match(s) or QUOTED_CAPTION.match(s) or CAPS_DEFINITION.match(s)
                 or SUBSECTION.match(s) or _run_in_caption(s) or DASH_CAPTION.match(s))
@@ -434,6 +437,12 @@ def _run_in_title(rest: str) -> re.Match | None:
     of its words capitalised, two words or more ("IRA Rules Under Code Section 408. Provisions ...")."""
     t = TITLE_LEAD.match(rest)
     return t if t and len(t.group(1).split()) >= 2 and _is_title(t.group(1)) else None
+
+
+def _labelled_caption(number: str, rest: str) -> re.Match | None:
+    """After a section number that carries a subsection label, a caption in sentence case, read as
+    it is after the label alone: "2.10(b) Claims review. Any Employee ..."."""
+    return SENTENCE_CAPTION.match(rest) if "(" in number else None
 
 
 def _run_in_caption(s: str) -> re.Match | None:
@@ -465,8 +474,8 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
             return {"number": m.group(1), "title": rest.rstrip("."), "parts": [], "heading": True}
         if c:  # a run-in heading: "1.04 Compensation. The term ..."
             return {"number": m.group(1), "title": c.group(1), "parts": [c.group(2)]}
-        c = SENTENCE_CAPTION.match(rest) if "(" in m.group(1) else None
-        if c:  # a subsection's caption in sentence case, as after its label alone: "2.10(b) Claims review. Any ..."
+        c = _labelled_caption(m.group(1), rest)
+        if c:
             return {"number": m.group(1), "title": c.group(1), "parts": [c.group(2)]}
         t = _run_in_title(rest)
         if t:  # one in title case with a dash or small words: "3.15 Death Before ... – Beneficiary Spouse. If ..."
@@ -511,11 +520,6 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
     if para and s.isupper() and _is_title(s) and not ARTICLE.match(s):
         return {"number": "", "title": s.rstrip(".:"), "parts": [], "heading": True}
     return None
-
-
-# A provision that opens with its defined term: '"Term" means', '"Top-Paid Group" shall be determined'
-DEFINED_TERM_OPENING = re.compile(r"^[\"“'‘][^\"”'’]{2,80}[\"”'’](?:\s+or\s+[\"“'‘][^\"”'’]{2,80}[\"”'’])?\s*"
-                                  r"(?:\([^)]{1,40}\)\s*)?(?:means|shall|is|has|refers)\b", re.I)
 
 
 def _opens_paragraph(current: dict, s: str) -> bool:
