@@ -309,14 +309,14 @@ def _short_lines(lines: list[Line]) -> tuple[list[bool], list[float | None]]:
         rights = sorted(rights)
         edges[key] = rights[int(0.9 * (len(rights) - 1))] if len(rights) >= 5 else None
     page_edge = {page: max(r for (p, _), rs in columns.items() if p == page for r in rs) for page, _ in columns}
-    edge_of = lambda l: edges[(l.page, l.left >= 0.45)] or page_edge[l.page]
-    shortfall = sorted(max(0.0, edge_of(l) - l.right) for l in lines if not _ends_sentence(l.text))
+    line_edges = [edges[(l.page, l.left >= 0.45)] or page_edge[l.page] for l in lines]
+    shortfall = sorted(max(0.0, e - l.right) for l, e in zip(lines, line_edges) if not _ends_sentence(l.text))
     ragged = shortfall[len(shortfall) // 2] if shortfall else 0.0
     slack = max(0.02, 3 * ragged)
     # a line that ends a sentence and stops short, or any line far short (a heading, a list label)
-    short = [few or edge_of(l) - l.right > slack and (_ends_sentence(l.text) or edge_of(l) - l.right > 0.35 * (edge_of(l) - l.left))
-             for l, few in zip(lines, few_characters)]
-    return short, [edge_of(l) for l in lines]
+    short = [few or e - l.right > slack and (_ends_sentence(l.text) or e - l.right > 0.35 * (e - l.left))
+             for l, e, few in zip(lines, line_edges, few_characters)]
+    return short, line_edges
 
 
 def _join(parts: list[str]) -> str:
