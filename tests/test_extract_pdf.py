@@ -714,6 +714,24 @@ def test_a_heading_in_capitals_run_in_with_a_stop_is_the_title(tmp_path):
                    ("7.18", "AGREEMENT BINDS HEIRS, ETC", "This Plan shall ")], got
 
 
+def test_a_run_in_heading_wrapped_before_its_quoted_term_keeps_the_definition_as_text(tmp_path):
+    """'1.1. Qualified Voluntary Employee' / "Contribution Account. 'Qualified Voluntary" / "Employee
+    Contribution Account' means the": in a narrow column the heading ends inside the second line and the
+    term wraps onto the third. Both lines read as title case (three of five words capitalised), and
+    both went into the title (a fuzzed two-column scan once OCR kept the term's closing word)."""
+    doc = _plain_pdf(tmp_path / "wrapped-runin.pdf", [
+        "1.1. Qualified Voluntary Employee",
+        "Contribution Account. 'Qualified Voluntary",
+        "Employee Contribution Account' means the",
+        "account established hereunder to which a",
+        "Participant's contributions are allocated.",
+        "1.2. Rollover Account. 'Rollover Account' means the",
+        "account to which rollovers are allocated.",
+    ])
+    got = [(p.section_number, p.title, p.text[:30]) for p in doc.provisions]
+    assert got == [("1.1", "Qualified Voluntary Employee Contribution Account", "'Qualified Voluntary Employee "),
+                   ("1.2", "Rollover Account", "'Rollover Account' means the a")], got
+
 def test_a_run_in_heading_that_opens_with_a_number_is_the_title(tmp_path):
     """'1.39. 414(s) Compensation. "414(s) Compensation" means ...' set right under the previous
     definition: a heading whose first word is a number ("414(s)", "415", "1-Year") opens its own
@@ -1098,3 +1116,63 @@ def test_ocr_misreadings_of_the_marks_that_open_a_provision_are_put_back():
     assert repair_misreadings('1.4."ADP" means the') == '1.4. "ADP" means the'  # the space lost
     for kept in ("1,000 Hours of Service in a Plan Year", "the ERISA® plan", "2, 3 or 4 years", "Section 1.17 CODE"):
         assert repair_misreadings(kept) == kept
+
+
+def _tesseract_words(rows):
+    """`image_to_data` columns for words given as (line, text, confidence, left, top, height)."""
+    data = {k: [] for k in ("text", "conf", "block_num", "par_num", "line_num", "left", "top", "width", "height")}
+    for line, text, conf, left, top, height in rows:
+        for key, value in (("text", text), ("conf", conf), ("block_num", 1), ("par_num", 1), ("line_num", line),
+                           ("left", left), ("top", top), ("width", 12 * len(text)), ("height", height)):
+            data[key].append(value)
+    return data
+
+
+def test_ocr_lines_sit_on_their_baselines_and_keep_quoted_terms_tesseract_doubts():
+    """A box's top moves with its letters ("The" against "same was"), so OCR lines are placed by their
+    baselines: the steps between them come out even and the paragraph cues can read them. Tesseract
+    gives a quoted term no confidence at all ('"Beneficiary"' at 0 on a fuzzed scan, and the definition
+    ran into the one before); such a word is kept, a speck alone on its line is not. A line whose
+    words all descend ("Nonhighly Compensated Employee") sits the page's usual descent above its
+    lowest box bottom (the fixed-layout scan cut a definition under such a heading)."""
+    from crosswalk.extract.ocr import lines_from_words
+
+    pitch = 40
+    rows = [(1, "The", 96, 100, 100, 30), (1, "Plan", 95, 150, 100, 30),          # baseline 130
+            (2, "same", 94, 100, 150, 20), (2, "was", 96, 160, 150, 20),         # baseline 170, x-height only
+            (2, "ago,", 90, 210, 150, 28),                                       # a descender
+            (3, "Then", 96, 100, 180, 30), (3, '"Beneficiary"', 0, 160, 178, 40),  # baseline 210
+            (3, "means", 95, 330, 200, 10), (3, "|", 12, 400, 170, 50),
+            (4, "eee", 0, 100, 240, 10),                                         # a speck read as letters
+            (5, "Nonhighly", 92, 100, 220, 38), (5, "Employee", 95, 220, 220, 38)]  # all descend: baseline 250
+    lines = lines_from_words(_tesseract_words(rows), 1000, 1000, 1)
+    assert [line.text for line in lines] == ["The Plan", "same was ago,", 'Then "Beneficiary" means', "Nonhighly Employee"]
+    steps = [round((b.top - a.top) * 1000, 3) for a, b in zip(lines, lines[1:])]
+    assert steps == [pitch, pitch, pitch], steps
+
+
+def test_ocr_pieces_of_a_justified_line_in_a_column_are_joined_in_order():
+    """Tesseract cut a justified line of a two-column 300-dpi scan at its wide spaces into blocks of
+    their own and read them out of order ("account" / "Account' the" / "1.1. 'Elective Deferral"): the
+    definition lost its start (fuzzed scan seed 43: 0.73 of the records). Each column's pieces on
+    one baseline are one line, as a text layer's runs are."""
+    from crosswalk.extract.ocr import lines_from_words
+
+    def line(block, text, left, baseline):
+        return [(block, word, 95, left + 60 * k, baseline - 30, 30) for k, word in enumerate(text.split())]
+
+    rows, block = [], 0
+    for n in range(6):  # the right column, read by Tesseract first here
+        block += 1
+        rows += line(block, f"right column line {n}", 560, 200 + 40 * n)
+    for text, left in (("account", 400), ("Account' the", 250), ("1.1. 'Elective Deferral", 100)):
+        block += 1
+        rows += line(block, text, left, 200)  # one justified line in three pieces
+    for n in range(1, 6):
+        block += 1
+        rows += line(block, f"left column line {n}", 100, 200 + 40 * n)
+    data = _tesseract_words([(1, *row[1:]) for row in rows])
+    data["block_num"] = [row[0] for row in rows]
+    texts = [l.text for l in lines_from_words(data, 1000, 1000, 1)]
+    assert texts == (["1.1. 'Elective Deferral Account' the account"] + [f"left column line {n}" for n in range(1, 6)]
+                     + [f"right column line {n}" for n in range(6)]), texts

@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-23"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-24"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -624,6 +624,10 @@ def _wrapped_caption(current: dict, s: str, labels: "Labels") -> bool:
     return True
 
 
+QUOTES = "\"“'‘"
+MEANS_WORD = re.compile(r"\b(?:means|shall mean)\b")
+
+
 def _continues_heading(current: dict, start: dict | None, s: str, para: bool) -> bool:
     """Whether line `s` is more of a heading that has no text yet (and add it): a second heading
     line, a heading wrapped onto the next line, or a run-in heading that wrapped ("1.1 Qualified
@@ -635,11 +639,16 @@ def _continues_heading(current: dict, start: dict | None, s: str, para: bool) ->
         return True
     if start or para:
         return False
-    if _is_title(s) and not s.endswith("."):
+    c = CAPTION.match(s)
+    caption = c is not None and len(c.group(1).split()) <= 6
+    # the caption's end comes first when a quoted term follows it ("Account. 'Qualified Voluntary"),
+    # and a line with "means" in it is the definition, not more title ("Employee Contribution
+    # Account' means the": three of five words capitalised)
+    if _is_title(s) and not s.endswith(".") and not (caption and c.group(2)[:1] in QUOTES) \
+            and not MEANS_WORD.search(s):
         current["title"] = f"{current['title']} {s}"
         return True
-    c = CAPTION.match(s)
-    if c and len(c.group(1).split()) <= 6:
+    if caption:
         current["title"] = f"{current['title']} {c.group(1)}"
         current["parts"].append(c.group(2))
         return True
