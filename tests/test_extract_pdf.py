@@ -324,6 +324,7 @@ def test_an_image_only_pdf_without_ocr_is_a_clear_error(monkeypatch, tmp_path):
 
 # ---------------------------------------------------------------- scans: the vision path
 
+
 def test_vision_reads_the_scanned_page_with_fallback_and_cache(tmp_path, monkeypatch):
     """Only the page without a text layer goes to the model; the weak model's broken replies send it
     to the stronger one; the page's records land in page order; a rerun asks nothing."""
@@ -731,6 +732,7 @@ def test_a_run_in_heading_wrapped_before_its_quoted_term_keeps_the_definition_as
     got = [(p.section_number, p.title, p.text[:30]) for p in doc.provisions]
     assert got == [("1.1", "Qualified Voluntary Employee Contribution Account", "'Qualified Voluntary Employee "),
                    ("1.2", "Rollover Account", "'Rollover Account' means the a")], got
+
 
 def test_a_run_in_heading_that_opens_with_a_number_is_the_title(tmp_path):
     """'1.39. 414(s) Compensation. "414(s) Compensation" means ...' set right under the previous
