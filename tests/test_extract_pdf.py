@@ -734,6 +734,22 @@ def test_a_run_in_heading_wrapped_before_its_quoted_term_keeps_the_definition_as
                    ("1.2", "Rollover Account", "'Rollover Account' means the a")], got
 
 
+def test_a_term_in_capitals_with_means_opens_a_definition_after_a_comma(tmp_path):
+    """OCR reads a sentence's last period as a comma ("...Basic Plan Document 01," / "BENEFICIARY Means
+    ..."; "...Plan Section Five, BREAK IN SERVICE: Means ..."), and the next definition ran into the one
+    before (fuzzed target scans: four seeds lost one or two definitions so). A term in capitals with
+    "Means" opens a definition whatever ended the text before it."""
+    doc = _plain_pdf(tmp_path / "comma.pdf", [
+        "BASIC PLAN DOCUMENT Means this Pre-approved Defined Contribution Basic Plan Document 01,",
+        "BENEFICIARY Means the individual(s) designated pursuant to Plan Section Five, BREAK IN",
+        "SERVICE: Means a 12-consecutive month period in which an Employee fails to complete more",
+        "than 500 Hours of Service.",
+    ])
+    got = [(p.title, p.text[:12]) for p in doc.provisions]
+    assert got == [("BASIC PLAN DOCUMENT", "Means this P"), ("BENEFICIARY", "Means the in"),
+                   ("BREAK IN SERVICE", "Means a 12-c")], got
+
+
 def test_a_run_in_heading_that_opens_with_a_number_is_the_title(tmp_path):
     """'1.39. 414(s) Compensation. "414(s) Compensation" means ...' set right under the previous
     definition: a heading whose first word is a number ("414(s)", "415", "1-Year") opens its own

@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-24"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-25"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -348,7 +348,11 @@ NUMBER = r"\d{1,2}\.\d{1,3}\.?\s+"
 # Only numbered terms and capitalised ones with a colon are cut inside a line: a bare quoted term
 # with "means" also occurs inside a provision ("(a) Employee. "Employee" means ...").
 ABBREVIATION = r"(?:\([^)]{1,40}\)\s*)?"  # '"Eligible Automatic Contribution Arrangement" (EACA) means'
-DEFINITION_INSIDE = re.compile(rf"(?<=[.;:] )(?={NUMBER}{TERM}\s+{ABBREVIATION}(?:means|shall mean)\b|{CAPS_TERM}[.:]?\s+Means\b)")
+# (a term in capitals before "Means" also after a comma: OCR reads a sentence's last period as one,
+# "...Plan Section Five, BREAK IN ELIGIBILITY SERVICE: Means ...", and no text puts a capitalised
+# "Means" after a comma otherwise)
+DEFINITION_INSIDE = re.compile(rf"(?<=[.;:] )(?={NUMBER}{TERM}\s+{ABBREVIATION}(?:means|shall mean)\b)"
+                               rf"|(?<=[.,;:] )(?={CAPS_TERM}[.:]?\s+Means\b)")
 # A quoted term cut by the line end ('1.10 "Anniversary' / 'Date" means ...') and a capitalised term
 # printed at the end of the line before its "Means" ('...402(a). ADOPTION AGREEMENT' / 'Means the ...').
 OPEN_TERM_TAIL = re.compile(rf"(?:^((?:{NUMBER})?[\"“][^\"”]{{1,80}})|(?<=[.;:] )({NUMBER}[\"“][^\"”]{{1,80}}))$")
@@ -357,7 +361,10 @@ TERM_CLOSE_HEAD = re.compile(rf"^[^\"”]{{0,80}}[\"”]\s+{ABBREVIATION}(?:mean
 # Contribution Arrangement"' / '(EACA) means an ...')
 CLOSED_TERM_TAIL = re.compile(rf"(?:^|(?<=[.;:] ))((?:{NUMBER})?{TERM})$")
 MEANS_NEXT = re.compile(rf"^{ABBREVIATION}(?:means|shall mean)\b")
-CAPS_TAIL = re.compile(rf"(?:^|(?<=[.;:] ))({CAPS_TERM}[.:]?)$")
+CAPS_TAIL = re.compile(rf"(?:^|(?<=[.,;:] ))({CAPS_TERM}[.:]?)$")
+# A line that opens with a term in capitals and "Means" opens a definition whatever ended the line
+# before (OCR reads that sentence's last period as a comma)
+CAPS_MEANS_START = re.compile(rf"^{CAPS_TERM}[.:]?\s+Means\b")
 MEANS_HEAD = re.compile(rf"^(?:{CAPS_TERM}[.:]?\s+)?Means\b")  # "Means ..." or the rest of a wrapped term, then Means
 
 
@@ -369,7 +376,7 @@ def split_definitions(lines: list[Line], starts: list[bool]) -> tuple[list[Line]
     carry = ""  # the start of a term moved onto the next line
     for n, (line, para) in enumerate(zip(lines, starts)):
         text = f"{carry} {line.text.strip()}".strip() if carry else line.text.strip()
-        para = para or bool(carry)
+        para = para or bool(carry) or bool(CAPS_MEANS_START.match(text))
         carry = ""
         following = lines[n + 1].text.strip() if n + 1 < len(lines) else ""
         tail = OPEN_TERM_TAIL.search(text) if TERM_CLOSE_HEAD.match(following) else None
