@@ -80,9 +80,11 @@ def page_lines(pdf, page, number: int) -> list[Line]:
     runs = _drawn_boxes(page, width, height, runs)
     runs += _form_fields(pdf, page, width, height)
     gutter = find_gutter(runs)
-    if gutter is None:
-        return join_runs(runs, number)
-    # two columns: the left one is read first, then the right one
+    return join_runs(runs, number) if gutter is None else join_columns(runs, gutter, number)
+
+
+def join_columns(runs: list[Run], gutter: float, number: int) -> list[Line]:
+    """Two columns' runs as lines: the left column first, then the right one."""
     return join_runs([r for r in runs if r.right <= gutter], number) + join_runs([r for r in runs if r.right > gutter], number)
 
 

@@ -15,7 +15,7 @@ import statistics
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
-from .layout import Line, Run, find_gutter, join_runs
+from .layout import Line, Run, find_gutter, join_columns
 
 OCR_DPI = 300        # Tesseract reads body text best at 300 dpi
 MIN_CONFIDENCE = 30  # words Tesseract is less sure of are dropped (mostly specks and rules) ...
@@ -187,7 +187,7 @@ def lines_from_words(data: dict[str, list], width: int, height: int, number: int
     # cut a justified line at its wide spaces and read the pieces out of order (a 300-dpi scan:
     # "account" / "Account' the" / "1.1. 'Elective Deferral"). Without a clear gutter its order stands:
     # at 100 dpi some of its lines run across both columns.
-    return join_runs([r for r in runs if r.right <= gutter], number) + join_runs([r for r in runs if r.right > gutter], number)
+    return join_columns(runs, gutter, number)
 
 
 def _baselines(lines: list[dict]) -> list[float]:

@@ -362,9 +362,6 @@ TERM_CLOSE_HEAD = re.compile(rf"^[^\"”]{{0,80}}[\"”]\s+{ABBREVIATION}(?:mean
 CLOSED_TERM_TAIL = re.compile(rf"(?:^|(?<=[.;:] ))((?:{NUMBER})?{TERM})$")
 MEANS_NEXT = re.compile(rf"^{ABBREVIATION}(?:means|shall mean)\b")
 CAPS_TAIL = re.compile(rf"(?:^|(?<=[.,;:] ))({CAPS_TERM}[.:]?)$")
-# A line that opens with a term in capitals and "Means" opens a definition whatever ended the line
-# before (OCR reads that sentence's last period as a comma)
-CAPS_MEANS_START = re.compile(rf"^{CAPS_TERM}[.:]?\s+Means\b")
 MEANS_HEAD = re.compile(rf"^(?:{CAPS_TERM}[.:]?\s+)?Means\b")  # "Means ..." or the rest of a wrapped term, then Means
 
 
@@ -376,7 +373,9 @@ def split_definitions(lines: list[Line], starts: list[bool]) -> tuple[list[Line]
     carry = ""  # the start of a term moved onto the next line
     for n, (line, para) in enumerate(zip(lines, starts)):
         text = f"{carry} {line.text.strip()}".strip() if carry else line.text.strip()
-        para = para or bool(carry) or bool(CAPS_MEANS_START.match(text))
+        # a line opening with a term in capitals and "Means" opens a definition whatever ended the line
+        # before (OCR reads that sentence's last period as a comma)
+        para = para or bool(carry) or bool(CAPS_DEFINITION.match(text))
         carry = ""
         following = lines[n + 1].text.strip() if n + 1 < len(lines) else ""
         tail = OPEN_TERM_TAIL.search(text) if TERM_CLOSE_HEAD.match(following) else None
