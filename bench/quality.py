@@ -1,6 +1,6 @@
 """Matching quality on the shared corpus (dev split), validated by position: blocked cross-validation.
 
-    python bench/quality.py [--shared ../shared] [--gold-bpd F] [--gold-aa F] [--retrain] [--json]
+    python bench/quality.py [--shared ../shared] [--gold F ...] [--retrain] [--json]
 
 For the BPD and AA crosswalks it prints:
 - candidate recall@{1,5,10,20};
@@ -13,10 +13,14 @@ For the BPD and AA crosswalks it prints:
 - the reliability table (the best candidate's calibrated p, out of block → how often it was right);
 - the threshold trade-off and the two-stage settle table (items settled locally and how many of
   them are wrong, out of block, per band; the items left are LLM calls);
+- the shipped model on the given labels as `crosswalk run` decides them (threshold, two-stage bands):
+  in-sample on the labels it was fitted on, the figure to expect on any others;
 - cold and warm matching time for the whole corpus.
 `--retrain` refits the shipped models on all the given labels (calibration, threshold, bands and the
 strong-evidence floor from blocked out-of-fold predictions) and writes them to src/crosswalk/data/;
-`--gold-bpd`/`--gold-aa` take a user's own labels (same format as the shared gold).
+`--gold F` (once per kind, or one file with both; the kind follows from the ids, as `--gold-bpd`/
+`--gold-aa` say outright) takes other labels in the shared gold's format, a user's own or held-out
+ones; a kind not given is measured on the shared dev labels.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import ROOT, corpus_missing, parse_args  # noqa: E402  (sets up the path and offline mode)
+from common import ROOT, corpus_missing, gold_by_kind, parse_args  # noqa: E402  (sets up the path and offline mode)
 
 from crosswalk.embed import make_embedder  # noqa: E402
 from crosswalk.evaluate import load_gold, recall_at_k  # noqa: E402
@@ -60,7 +64,7 @@ async def candidate_sets(shared: Path, store: Store, settings) -> tuple[dict, fl
     return dict(zip(docs, results)), time.perf_counter() - t0
 
 
-def evaluate_kind(kind: str, sets: list, gold: dict, retrain: bool) -> dict:
+def evaluate_kind(kind: str, sets: list, gold: dict, retrain: bool, labels: str) -> dict:
     cands = {cs.source_id: cs.target_ids for cs in sets}
     row: dict = {f"recall@{k}": round(recall_at_k(cands, gold, k), 3) for k in (1, 5, 10, 20)}
     baseline_cv = train.blocked_cross_validate(sets, gold, train.baseline_fitter)
@@ -72,7 +76,7 @@ def evaluate_kind(kind: str, sets: list, gold: dict, retrain: bool) -> dict:
         # the worst case decides: the lower of the pooled and the half-fold F1 (the half fold is the
         # nearest thing here to "the next region"); ties go to the first declared set
         chosen = max(by_set, key=lambda name: round(min(by_set[name].pooled.f1, by_set[name].half.f1), 3))
-        write_model(kind, labelled, gold, chosen, by_set[chosen])
+        write_model(kind, labelled, gold, chosen, by_set[chosen], labels)
     model = load_model(kind)
     model_cv = by_set[model.meta.get("feature_set", "all")]
     row["verifier"], row["baseline"] = model_cv.as_dict(), baseline_cv.as_dict()
@@ -85,6 +89,7 @@ def evaluate_kind(kind: str, sets: list, gold: dict, retrain: bool) -> dict:
     row["shown_to_llm"] = shown_coverage(labelled, probs, gold)
     shipped = tuple(model.meta.get("bands", (0.0, 1.01)))
     row["settle"] = train.settle_table(labelled, probs, gold, strong, [shipped] + [b for b in BANDS if b != shipped])
+    row["shipped_on_labels"] = shipped_on_labels(model, labelled, gold, labels)
     row["shipped"] = {"feature_set": model.meta.get("feature_set"), "threshold": model.meta.get("threshold"),
                       "bands": shipped, "strong_fused": strong,
                       "weights": {n: round(float(w), 3) for n, w in zip(model.features, model.coef) if w > 0}}
@@ -112,7 +117,22 @@ def shown_coverage(labelled: list, probs: dict, gold: dict) -> dict:
     return rows
 
 
-def write_model(kind: str, labelled: list, gold: dict, feature_set: str, cv: train.BlockedReport) -> None:
+def shipped_on_labels(model, labelled: list, gold: dict, labels: str) -> dict:
+    """The shipped model as `crosswalk run` decides with it (its threshold; its two-stage bands and
+    strong-evidence floor): in-sample on the labels it was fitted on, out of sample on any others
+    (held-out labels, a user's own pair)."""
+    probs = {cs.source_id: model.probability(cs.features) for cs in labelled}
+    s = train.scores_at(labelled, probs, gold, model.meta.get("threshold", 0.5))
+    bands = tuple(model.meta.get("bands", (0.0, 1.01)))
+    settle = train.settle_table(labelled, probs, gold, model.meta.get("strong_fused", 1.0), [bands])[0]
+    return {"labels": labels, "in_sample": model.meta.get("trained_on") == labels, "items": len(labelled),
+            **{k: round(v, 3) for k, v in s.as_dict().items() if k in ("precision", "recall", "f1", "none_accuracy")},
+            "settled": settle["settled"], "settled_wrong": settle["settled_wrong"],
+            "settled_wrong_share": settle["wrong_share_of_items"]}
+
+
+def write_model(kind: str, labelled: list, gold: dict, feature_set: str, cv: train.BlockedReport,
+                labels: str) -> None:
     """Fit on all labels with the feature set blocked CV chose; the calibration map from the model's
     blocked out-of-fold predictions; threshold and two-stage bands from the nested blocked-CV
     predictions (each fold's model calibrated on its own training part), the ones the tables show."""
@@ -120,7 +140,7 @@ def write_model(kind: str, labelled: list, gold: dict, feature_set: str, cv: tra
     strong = train.strong_fused_floor(labelled, gold)
     meta = {"feature_set": feature_set, "threshold": train.best_threshold(labelled, cv.probabilities, gold),
             "bands": list(train.choose_bands(labelled, cv.probabilities, gold, strong)), "strong_fused": strong,
-            "trained_on": FILES[kind][2], "labelled_items": len(labelled),
+            "trained_on": labels, "labelled_items": len(labelled),
             "blocked_cv": {k: round(v, 3) for k, v in cv.pooled.as_dict().items()
                            if k in ("precision", "recall", "f1", "none_accuracy")}}
     (DATA / f"verifier_{kind}.json").write_text(json.dumps({**model.to_json(), "meta": meta}, indent=1) + "\n")
@@ -138,6 +158,10 @@ def print_report(report: dict) -> None:
             print(f"  {name:44s} {s['precision']:.3f}  {s['recall']:.3f}  {s['f1']:.3f}  {s['none_accuracy']:.2f}     "
                   f"{' '.join(f'{f:.2f}' for f in s['block_f1'])} ({s['median_block_f1']:.2f} / {s['worst_block_f1']:.2f})"
                   f"  {s['half']['f1']:.3f}")
+        o = r["shipped_on_labels"]
+        print(f"  {'shipped model as run, ' + ('in-sample' if o['in_sample'] else 'out of sample') + ' on ' + o['labels']:44s} "
+              f"{o['precision']:.3f}  {o['recall']:.3f}  {o['f1']:.3f}  {o['none_accuracy']:.2f}     two-stage settles "
+              f"{o['settled']} of {o['items']}, {o['settled_wrong']} wrong ({o['settled_wrong_share']:.1%})")
         print(f"  learned minus baseline: F1 {r['gain_f1']:+.3f}; blocks at or above the baseline: "
               f"{r['blocks_at_or_above_baseline']} of 5")
         print("  feature sets (blocked CV, pooled F1 / worst block / half): " + "; ".join(
@@ -161,11 +185,18 @@ def print_report(report: dict) -> None:
 
 def main() -> int:
     args = parse_args(__doc__, ("--retrain", {"action": "store_true", "help": "refit the shipped models"}),
+                      ("--gold", {"type": Path, "action": "append", "help": "labels, either kind (repeatable)"}),
                       ("--gold-bpd", {"type": Path, "help": "BPD labels (default: the shared dev labels)"}),
                       ("--gold-aa", {"type": Path, "help": "AA labels (default: the shared dev labels)"}))
     shared = args.shared
     if corpus_missing(shared):
         return 0
+    corpus = shared / "corpus" / "relius-to-ascensus"
+    ids = {kind: {item.id for item in load_document(corpus / source).items} for kind, (source, _, _) in FILES.items()}
+    given = gold_by_kind(args.gold or [], ids)  # bad labels fail before the matching is timed
+    for kind, path in (("bpd", args.gold_bpd), ("aa", args.gold_aa)):
+        if path:
+            given[kind] = gold_by_kind([path], {kind: ids[kind]})[kind]
     settings = load_settings({"candidates_k": 20})
     report: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -173,10 +204,10 @@ def main() -> int:
         sets_by_kind, cold = asyncio.run(candidate_sets(shared, store, settings))
         _, warm = asyncio.run(candidate_sets(shared, store, settings))
     report["timing"] = {"cold_s": round(cold, 2), "warm_s": round(warm, 2)}
-    golds = {"bpd": args.gold_bpd, "aa": args.gold_aa}
     for kind, sets in sets_by_kind.items():
-        gold = load_gold(golds[kind] or shared / "gold" / FILES[kind][2])
-        report[kind] = evaluate_kind(kind, sets, gold, args.retrain)
+        path = shared / "gold" / FILES[kind][2]
+        path, gold = given.get(kind) or (path, load_gold(path))
+        report[kind] = evaluate_kind(kind, sets, gold, args.retrain, path.name)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import tempfile
 from pathlib import Path
 
-from common import ROOT, corpus_missing, parse_args  # noqa: E402  (sets up the path and offline mode)
+from common import corpus_missing, gold_by_kind, parse_args  # noqa: E402  (sets up the path and offline mode)
 
-from crosswalk.evaluate import GoldItem, load_gold  # noqa: E402
+from crosswalk.evaluate import GoldItem  # noqa: E402
 from crosswalk.review.queue import Candidate, ReviewItem, ReviewState  # noqa: E402
 from crosswalk.settings import load_settings  # noqa: E402
 from crosswalk.store import Store  # noqa: E402
@@ -94,33 +93,21 @@ def simulate(items: list[ReviewItem], target_positions: dict[str, int], gold: di
     return row
 
 
-def gold_by_kind(paths: list[Path], source_ids: dict[str, set[str]]) -> dict[str, dict[str, GoldItem]]:
-    """Each gold file's kind from its ids (the source document whose items they are)."""
-    out: dict[str, dict[str, GoldItem]] = {}
-    for path in paths:
-        gold = load_gold(path)
-        kind = max(source_ids, key=lambda k: len(source_ids[k] & gold.keys()))
-        if not source_ids[kind] & gold.keys():
-            sys.exit(f"{path}: no id is a source item of the corpus documents")
-        out[kind] = gold
-    return out
-
-
 def main() -> None:
     args = parse_args(__doc__, ("--gold", {"type": Path, "action": "append", "help": "gold JSONL (repeatable)"}))
     if corpus_missing(args.shared):
         return
-    settings = load_settings({}, env={})
-    with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "bench.db") as store:
-        sets_by_kind, _ = asyncio.run(candidate_sets(args.shared, store, settings))
     from crosswalk.extract import load_document
 
     corpus = args.shared / "corpus" / "relius-to-ascensus"
     docs = {kind: (load_document(corpus / s), load_document(corpus / t)) for kind, (s, t, _) in FILES.items()}
     paths = args.gold or [args.shared / "gold" / FILES[k][2] for k in FILES]
-    golds = gold_by_kind(paths, {k: {i.id for i in s.items} for k, (s, _) in docs.items()})
+    golds = gold_by_kind(paths, {k: {i.id for i in s.items} for k, (s, _) in docs.items()})  # bad labels fail first
+    settings = load_settings({}, env={})
+    with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "bench.db") as store:
+        sets_by_kind, _ = asyncio.run(candidate_sets(args.shared, store, settings))
     report = {}
-    for kind, gold in golds.items():
+    for kind, (_, gold) in golds.items():
         items = out_of_block_items(sets_by_kind[kind], gold, kind)
         positions = {item.id: n for n, item in enumerate(docs[kind][1].items)}
         report[kind] = {policy: simulate(items, positions, gold, policy) for policy in POLICIES}

@@ -192,3 +192,21 @@ def test_bench_command_runs_the_checkout_benchmarks(tmp_path):
     assert "poc" in cw("bench", "pipeline", "--profile", "tight").stderr
     proc = cw("bench", "quality", "--shared", tmp_path / "absent")  # the script itself runs, and skips
     assert proc.returncode == 0 and "skipped: no shared corpus" in proc.stdout
+
+
+def test_bench_takes_other_labels_and_passes_a_failing_script_s_exit_code_on(tmp_path):
+    # held-out or a user's own labels go to the llm benchmark's oracle; without the shared corpus it
+    # runs on the bundled examples, whose ids these labels must name
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"source": "x"\n', encoding="utf-8")
+    proc = cw("bench", "llm", "--shared", tmp_path / "absent", "--oracle", bad)
+    assert proc.returncode == 2, proc.stderr
+    assert "bad.jsonl: line 1" in proc.stderr and "Traceback" not in proc.stderr
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"source": "nobody-0001", "targets": []}\n', encoding="utf-8")
+    proc = cw("bench", "llm", "--shared", tmp_path / "absent", "--gold", other)
+    assert proc.returncode == 2 and "no id is a source item" in proc.stderr
+    proc = cw("bench", "llm", "--oracle", tmp_path / "missing.jsonl")
+    assert proc.returncode == 2 and "missing.jsonl: no such labels file" in proc.stderr
+    proc = cw("bench", "pipeline", "--gold", other)
+    assert proc.returncode != 0 and "--gold is for the quality, review and llm benchmarks" in proc.stderr

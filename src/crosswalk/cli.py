@@ -20,7 +20,7 @@ from rich.table import Table
 
 from ._version import __version__
 from .api import ConversionInputs, Crosswalker, item_types
-from .errors import ConfigError, CrosswalkError, Interrupted, ItemsFailedError, OutputError
+from .errors import ConfigError, CrosswalkError, InputError, Interrupted, ItemsFailedError, OutputError
 from .interrupts import stop_requested
 from .pipeline import ConversionResult
 from .report import write_json
@@ -464,7 +464,10 @@ def bench(name: str = typer.Argument(..., help="pipeline, quality, extraction, l
                                       "baseline is calibrated on)"),
           json_out: bool = typer.Option(False, "--json", help="print the figures as JSON"),
           shared: Optional[Path] = typer.Option(None, "--shared", help="the shared corpus (default ../shared)"),
-          gold: Optional[list[Path]] = typer.Option(None, "--gold", help="review: gold labels (once per kind)"),
+          gold: Optional[list[Path]] = typer.Option(None, "--gold", help="quality, review, llm: labels to measure on "
+                                                    "(once per kind, or one file with both; default the dev labels)"),
+          oracle: Optional[list[Path]] = typer.Option(None, "--oracle", help="llm: the labels the oracle answers "
+                                                      "from (the same as --gold there)"),
           plans: Optional[int] = typer.Option(None, "--plans", help="fleet: how many plans to generate")) -> None:
     """Run a benchmark from the source checkout's bench/ (figures printed, never asserted)."""
     import subprocess
@@ -476,10 +479,16 @@ def bench(name: str = typer.Argument(..., help="pipeline, quality, extraction, l
                              "benchmarks ship with the source checkout)")
     if name == "pipeline" and profile != "poc":
         raise CrosswalkError(f"the pipeline benchmark runs on the 'poc' profile only, not {profile!r}")
-    if gold and name != "review":
-        raise CrosswalkError("--gold is for the review benchmark")
+    if gold and name not in ("quality", "review", "llm"):
+        raise CrosswalkError("--gold is for the quality, review and llm benchmarks")
+    if oracle and name != "llm":
+        raise CrosswalkError("--oracle is for the llm benchmark")
+    for path in [*(gold or ()), *(oracle or ())]:
+        if not path.is_file():
+            raise InputError(path, "no such labels file")
     args = [sys.executable, str(script)] + (["--json"] if json_out else []) + (["--shared", str(shared)] if shared else [])
-    args += [part for path in gold or () for part in ("--gold", str(path))]
+    flag = "--oracle" if name == "llm" else "--gold"
+    args += [part for path in [*(gold or ()), *(oracle or ())] for part in (flag, str(path))]
     if plans is not None:
         if name != "fleet":
             raise CrosswalkError("--plans is for the fleet benchmark")
@@ -491,7 +500,9 @@ def main() -> None:
     """Console-script entry point: user errors become one line and an exit code."""
     signal.signal(signal.SIGTERM, _terminate)  # outside the event loop too: exit 143, not a silent kill
     try:
-        app(standalone_mode=False)
+        # without standalone mode click returns a `typer.Exit`'s code instead of exiting with it
+        # (`crosswalk bench` passes its script's exit code on that way)
+        code = app(standalone_mode=False)
     except Interrupted as exc:
         print(f"crosswalk: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
@@ -505,6 +516,8 @@ def main() -> None:
         code = _usage_exit_code(exc)
         if code is None:
             raise
+        sys.exit(code)
+    if isinstance(code, int) and code:
         sys.exit(code)
 
 
