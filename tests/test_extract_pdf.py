@@ -1132,7 +1132,9 @@ def test_ocr_misreadings_of_the_marks_that_open_a_provision_are_put_back():
     assert repair_misreadings("12,4(d) Definitions") == "12.4(d) Definitions"
     assert repair_misreadings("1, W-2 wages - Compensation is") == "1. W-2 wages - Compensation is"
     assert repair_misreadings('1.4."ADP" means the') == '1.4. "ADP" means the'  # the space lost
-    for kept in ("1,000 Hours of Service in a Plan Year", "the ERISA® plan", "2, 3 or 4 years", "Section 1.17 CODE"):
+    assert repair_misreadings('1.2, "ACP" means the') == '1.2. "ACP" means the'  # fuzzed scan seed 43
+    for kept in ("1,000 Hours of Service in a Plan Year", "the ERISA® plan", "2, 3 or 4 years", "Section 1.17 CODE",
+                 "1.2, 1.3 and 1.4 apply"):
         assert repair_misreadings(kept) == kept
 
 
@@ -1194,3 +1196,31 @@ def test_ocr_pieces_of_a_justified_line_in_a_column_are_joined_in_order():
     texts = [l.text for l in lines_from_words(data, 1000, 1000, 1)]
     assert texts == (["1.1. 'Elective Deferral Account' the account"] + [f"left column line {n}" for n in range(1, 6)]
                      + [f"right column line {n}" for n in range(6)]), texts
+
+
+def test_ocr_pieces_of_a_line_that_interleave_are_read_word_by_word_and_a_doubted_means_is_kept():
+    """On a two-column scan Tesseract put '1.4. "ADP" "Actual Deferral' in one block and 'means the
+    Percentage"' in the next, their words interleaved: joined piece by piece the line read '"ADP"
+    "Actual Deferral means the Percentage"' and the definition was lost (fuzzed scan seed 43). Words
+    are ordered, not pieces. It also gave a definition's "means" 27 (dropped below 30), and the
+    definition ran into the one before: that word is kept whatever its confidence."""
+    from crosswalk.extract.ocr import lines_from_words
+
+    rows, block = [], 0
+    for n in range(6):  # the right column
+        block += 1
+        rows += [(block, word, 95, 700 + 70 * k, 170 + 40 * n, 30) for k, word in enumerate(f"right line {n}".split())]
+    block += 1  # one line of the left column, in two interleaved pieces
+    rows += [(block, w, 95, x, 170, 30) for w, x in (("1.4.", 100), ('"ADP"', 150), ('"Actual', 300), ("Deferral", 385))]
+    block += 1
+    rows += [(block, w, 95, x, 170, 30) for w, x in (("means", 220), ("the", 265), ('Percentage"', 440))]
+    block += 1
+    rows += [(block, w, c, x, 210, 30) for w, c, x in (("1.5.", 90, 100), ("'Account'", 44, 150), ("means", 27, 260),
+                                                        ("the", 95, 330), ("xx", 20, 400))]
+    for n in range(2, 6):
+        block += 1
+        rows += [(block, word, 95, 100 + 70 * k, 170 + 40 * n, 30) for k, word in enumerate(f"left line {n}".split())]
+    data = _tesseract_words([(1, *row[1:]) for row in rows])
+    data["block_num"] = [row[0] for row in rows]
+    texts = [l.text for l in lines_from_words(data, 1000, 1000, 1)]
+    assert texts[:2] == ['1.4. "ADP" means the "Actual Deferral Percentage"', "1.5. 'Account' means the"], texts

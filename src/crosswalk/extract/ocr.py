@@ -13,6 +13,7 @@ import re
 import shutil
 import statistics
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import lru_cache
 
 from .layout import Line, Run, find_gutter, join_columns
@@ -23,9 +24,11 @@ MIN_CONFIDENCE = 30  # words Tesseract is less sure of are dropped (mostly speck
 # ('"Beneficiary"' at 0, '‘Qualified' at 13) and a definition lost its term and ran into the one before.
 # Any low-confidence word of letters was tried first: on a 100-dpi scan those are misreadings
 # ("propeietOr!", "conilaper") that cost more records than the terms won. A line of nothing but such
-# words is dropped still.
+# words is dropped still. "means", the word that opens a definition, is kept too: after a quoted term
+# it doubted, Tesseract gave it 27 on a 300-dpi scan, and the definition lost its start.
 DESCENDERS = frozenset("gjpqy,;()[]")  # what reaches below the baseline
 QUOTED_WORD = re.compile(r"^[\"“‘'][A-Za-z][A-Za-z'’-]+\W{0,2}$|^[A-Za-z][A-Za-z'’-]+[\"”’][.,;:)]?$")
+KEPT_WORD = re.compile(QUOTED_WORD.pattern + r"|^[Mm]eans$")
 
 
 @lru_cache(maxsize=1)
@@ -129,12 +132,14 @@ def skew_angle(grey, limit: float = 3.0, step: float = 0.2) -> float:
 # Tesseract's usual misreadings of the marks that open a provision, put back so that the parsers see
 # what was printed: a closing quote read as a symbol ('"Code® means' for '"Code" means'), the period
 # of a number or a label read as a colon or comma ('Section 1:17 CODE', '1, W-2 wages – ...'), at a
-# line's start only (inside a line a comma is a comma; '1,000 Hours' stays); and the space lost between
-# a section number and its quoted term ('1.4."ADP" means').
+# line's start only (inside a line a comma is a comma; '1,000 Hours' stays), also a section number's
+# last period before a quoted term ('1.2, "ACP" means'); and the space lost between a section number
+# and its quoted term ('1.4."ADP" means').
 MISREAD_CLOSE_QUOTE = re.compile(r"([\"“‘'][^\"”’®©™]{1,80}?[\w.)])[®©™](?=\s|$)")
 MISREAD_NUMBER = re.compile(r"^((?:Section\s+)?\d{1,2})(?:[:;]|,(?!\d{3}\b))(\d{1,3})\b")  # not 1,000
 MISREAD_LABEL = re.compile(r"^(\d{1,2}|[a-z]|[A-Z])[,;:](\s+[A-Z])")
 LOST_SPACE = re.compile(r"^((?:Section\s+)?\d{1,2}\.\d{1,3}\.?)(?=[\"“'‘])")  # '1.4."ADP" means
+NUMBER_COMMA = re.compile(r"^((?:Section\s+)?\d{1,2}\.\d{1,3}),(?=\s*[\"“'‘])")  # '1.2, "ACP" means
 
 
 def repair_misreadings(text: str) -> str:
@@ -142,6 +147,7 @@ def repair_misreadings(text: str) -> str:
     text = MISREAD_CLOSE_QUOTE.sub(lambda m: m.group(1) + ("'" if m.group(1)[0] in "‘'" else '"'), text)
     text = MISREAD_NUMBER.sub(r"\1.\2", text)
     text = MISREAD_LABEL.sub(r"\1.\2", text)
+    text = NUMBER_COMMA.sub(r"\1.", text)
     return LOST_SPACE.sub(r"\1 ", text)
 
 
@@ -164,12 +170,13 @@ def lines_from_words(data: dict[str, list], width: int, height: int, number: int
     for i, word in enumerate(data["text"]):
         word = word.strip()
         sure = float(data["conf"][i]) >= MIN_CONFIDENCE
-        if not word or not (sure or QUOTED_WORD.match(word)):
+        if not word or not (sure or KEPT_WORD.match(word)):
             continue
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        line = lines.setdefault(key, {"words": [], "flat": [], "deep": [], "top": data["top"][i],
+        line = lines.setdefault(key, {"words": [], "boxes": [], "flat": [], "deep": [], "top": data["top"][i],
                                       "left": data["left"][i], "right": 0, "sure": False})
         line["words"].append(word)
+        line["boxes"].append((data["left"][i], data["left"][i] + data["width"][i]))
         if sum(ch.isalpha() for ch in word) >= 2:  # where a word of letters ends: see `_baselines`
             line["deep" if DESCENDERS.intersection(word) else "flat"].append(data["top"][i] + data["height"][i])
         line["top"] = min(line["top"], data["top"][i])
@@ -183,11 +190,16 @@ def lines_from_words(data: dict[str, list], width: int, height: int, number: int
     gutter = find_gutter(runs)
     if gutter is None:  # Tesseract's blocks come in reading order, so its order is kept
         return [Line(number, r.top, r.left, r.text, right=r.right) for r in runs]
-    # Two columns: each column's lines joined as a text layer's runs are, by baseline. Tesseract's blocks
-    # cut a justified line at its wide spaces and read the pieces out of order (a 300-dpi scan:
-    # "account" / "Account' the" / "1.1. 'Elective Deferral"). Without a clear gutter its order stands:
-    # at 100 dpi some of its lines run across both columns.
-    return join_columns(runs, gutter, number)
+    # Two columns: each column's words joined as a text layer's runs are, by baseline and then left to
+    # right. Tesseract's blocks cut a justified line at its wide spaces and read the pieces out of order
+    # (a 300-dpi scan: "account" / "Account' the" / "1.1. 'Elective Deferral"), and the pieces can
+    # interleave ('1.4. "ADP" "Actual Deferral' in one block, 'means the ... Percentage"' in the next),
+    # so words, not pieces, are ordered. Without a clear gutter Tesseract's order stands: at 100 dpi
+    # some of its lines run across both columns.
+    words = [Run(top / height, top / height, left / width, right / width, word)
+             for l, top in zip(kept, tops) for word, (left, right) in zip(l["words"], l["boxes"])]
+    return [replace(line, text=repair_misreadings(line.text), spans=())
+            for line in join_columns(words, gutter, number)]
 
 
 def _baselines(lines: list[dict]) -> list[float]:
