@@ -187,6 +187,45 @@ def test_two_columns_are_read_left_column_first(tmp_path):
     assert all(f"text of {p.section_number} line 3" in p.text and p.text.count("text of") == 4 for p in doc.provisions)
 
 
+def test_a_short_right_column_on_a_last_page_is_still_a_column(tmp_path):
+    """A document's last page: the left column full, the right one ending after four lines. Its words
+    were too few a share of the page's to count as a column, and each line was read across both
+    columns ("...414(u)), the Participant's Adoption Agreement Section Eight mu...": fuzzed seed 24).
+    A few lines of prose on the right are a column; a form's short answers down the right are not."""
+    c, (w, h) = _canvas(tmp_path / "last.pdf")
+    y = h - 80
+    for x, heading, lines, text in ((60, "7.26 Military service", 40, "left text line {k} of the section."),
+                                    (320, "7.27 Employer signature", 3, "right text line {k} on the page.")):
+        y = h - 80
+        c.setFont("Times-Bold", 10)
+        c.drawString(x, y, heading)
+        c.setFont("Times-Roman", 10)
+        for k in range(lines):
+            y -= 13
+            c.drawString(x, y, text.format(k=k))
+    c.save()
+    doc = load_document(tmp_path / "last.pdf")
+    assert [p.section_number for p in doc.provisions] == ["7.26", "7.27"]
+    left, right = doc.provisions
+    assert "right text" not in left.text and left.text.count("left text line") == 40
+    assert right.text == " ".join(f"right text line {k} on the page." for k in range(3))
+
+    c, (w, h) = _canvas(tmp_path / "form.pdf")  # answers down the right: one column
+    y = h - 80
+    for k in range(30):
+        y -= 13
+        c.drawString(60, y, f"{k + 1}. Question {k} of the form")
+        if k < 4:
+            c.drawString(400, y, "Yes  No")
+    c.save()
+    from crosswalk.extract.layout import page_lines
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(tmp_path / "form.pdf")
+    texts = [line.text for line in page_lines(pdf, pdf[0], 1)]
+    assert texts[0] == "1. Question 0 of the form Yes No", texts[:3]
+
+
 def test_bpd_segments_run_in_definitions_and_subsections(tmp_path):
     """`1.78 "Term" means`, `TERM: Means`, bold "(a) Caption." lead-ins; a page break inside a
     paragraph does not split it; a list after a colon stays with its paragraph."""
@@ -748,6 +787,49 @@ def test_a_term_in_capitals_with_means_opens_a_definition_after_a_comma(tmp_path
     got = [(p.title, p.text[:12]) for p in doc.provisions]
     assert got == [("BASIC PLAN DOCUMENT", "Means this P"), ("BENEFICIARY", "Means the in"),
                    ("BREAK IN SERVICE", "Means a 12-c")], got
+
+
+def test_a_term_in_capitals_may_hold_a_lowercase_letter_in_brackets(tmp_path):
+    """"SIMPLE 401(k) YEAR Means ...": the lowercase k kept the term from being one in capitals, and
+    three definitions ran into the one before them (fuzzed target layouts with run-in capitalised
+    terms). A lowercase letter between brackets is part of such a term; other lowercase is not."""
+    doc = _plain_pdf(tmp_path / "simple.pdf", [
+        "SIMPLE 401(k) ELIGIBLE EMPLOYEE Means, if the Employer has adopted a SIMPLE 401(k) Plan, any",
+        "Employee who is entitled to make Elective Deferrals. SIMPLE 401(k) EMPLOYER Means an Employer",
+        "that had no more than 100 Employees.",
+        "SIMPLE 401(k) YEAR: Means the calendar year. The Section 401(k) plan Means nothing here.",
+    ])
+    got = [(p.title, p.text[:12]) for p in doc.provisions]
+    assert got == [("SIMPLE 401(k) ELIGIBLE EMPLOYEE", "Means, if th"), ("SIMPLE 401(k) EMPLOYER", "Means an Emp"),
+                   ("SIMPLE 401(k) YEAR", "Means the ca")], got
+
+
+def test_a_quoted_term_with_an_apostrophe_opens_its_own_definition(tmp_path):
+    """'"Participant's account balance" means': the apostrophe closed the term, so no definition
+    started there and it ran on in the one before (a definition runs on to the next term), on every
+    fuzzed layout of the source. An apostrophe between letters is part of a term."""
+    doc = _plain_pdf(tmp_path / "possessive.pdf", [
+        '"Life expectancy" means the life expectancy as computed by use of the Single Life Table.',
+        "\"Participant's account balance\" means the account balance as of the last Valuation Date.",
+        "'Employee's Account' means the Employee's account.",
+    ])
+    got = [(p.title, p.text[:20]) for p in doc.provisions]
+    assert got == [("Life expectancy", '"Life expectancy" me'), ("Participant's account balance", '"Participant\'s accou'),
+                   ("Employee's Account", "'Employee's Account'")], got
+
+
+def test_a_term_in_single_quotes_cut_by_the_line_end_opens_its_definition(tmp_path):
+    """Relius sets its terms in single quotes; one cut by the line end ("1.1. 'Qualified Automatic
+    Contribution Safe" / "Harbor Account' means the account ...") ran into the definition before it
+    (fuzzed two-column layouts), as double-quoted ones did before session 11."""
+    doc = _plain_pdf(tmp_path / "single.pdf", [
+        "1.1. 'Roth Transfer Account' means the account attributable to an in-Plan Roth rollover",
+        "transfer, as described in Section 12.11, and amounts distributed out of the Plan).",
+        "1.1. 'Qualified Automatic Contribution Safe",
+        "Harbor Account' means the account established hereunder.",
+    ])
+    got = [(p.section_number, p.title) for p in doc.provisions]
+    assert got == [("1.1", "Roth Transfer Account"), ("1.1", "Qualified Automatic Contribution Safe Harbor Account")], got
 
 
 def test_a_run_in_heading_that_opens_with_a_number_is_the_title(tmp_path):

@@ -368,6 +368,9 @@ def join_runs(runs: list[Run], number: int) -> list[Line]:
     return lines
 
 
+PROSE_LINES, PROSE_WORDS = 3, 4  # a short right column: three lines of four words or more
+
+
 def find_gutter(runs: list[Run]) -> float | None:
     """The x of an empty vertical band in the middle third with body text on both sides, if any.
 
@@ -381,11 +384,24 @@ def find_gutter(runs: list[Run]) -> float | None:
             continue
         right = sum(r.left >= x and wordy(r) for r in body)
         left = sum(r.right <= x for r in body)
-        # the right column may be short (a document's last page): a tenth of the words will do; a form's
-        # boxes down the right (a grid) are no column
-        if right >= max(5, 0.1 * len(body)) and left >= 0.25 * len(body):
+        # the right column may be short (a document's last page): a tenth of the words will do, or a
+        # few lines of prose (a two-column page whose right column ends after five lines held 27 of 409
+        # words, and its lines were read across both columns); a form's boxes down the right (a grid)
+        # or its short answers ("Yes", "No") are no column
+        short = _prose_lines([r for r in body if r.left >= x]) >= PROSE_LINES
+        if (right >= max(5, 0.1 * len(body)) or short) and left >= 0.25 * len(body):
             return x
     return None
+
+
+def _prose_lines(runs: list[Run]) -> int:
+    """How many lines of at least PROSE_WORDS words of letters `runs` make (runs on one baseline are
+    one line: a text layer gives a run a word, OCR a run a line)."""
+    words: dict[int, int] = {}
+    for r in runs:
+        key = round(r.top * 200)  # half a per cent of the page: one baseline
+        words[key] = words.get(key, 0) + sum(sum(c.isalpha() for c in w) >= 2 for w in r.text.split())
+    return sum(n >= PROSE_WORDS for n in words.values())
 
 
 def _furniture_key(text: str) -> str:

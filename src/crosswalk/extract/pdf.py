@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-26"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-27"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -51,11 +51,17 @@ PDFIUM_LOCK = threading.RLock()
 ARTICLE = re.compile(r"^ARTICLE\s+([IVXLC]+|\d+)\b\.?\s*(.*)$", re.I)
 SECTION = re.compile(r"^(?:Section\s+)?(\d{1,2}\.\d{1,3}[a-z]?(?:\([a-zA-Z0-9]{1,4}\))*)\.?\s+(\S.*)$")
 # a quoted term, another after "or", an abbreviation: '"Eligible Automatic Contribution Arrangement" (EACA)'
-QUOTED_TERM = r"[\"“'‘]([^\"”'’]{2,80})[\"”'’](?:\s+or\s+[\"“'‘][^\"”'’]{2,80}[\"”'’])?\s*(?:\([^)]{1,40}\)\s*)?"
+# a term's words may hold an apostrophe between letters ('"Participant's account balance" means': the
+# definition ran into the one before on every layout); any other quote mark closes it
+TERM_CHAR = r"(?:[^\"”'’]|(?<=[A-Za-z])['’](?=[A-Za-z]))"
+QUOTED_TERM = rf"[\"“'‘]({TERM_CHAR}{{2,80}})[\"”'’](?:\s+or\s+[\"“'‘]{TERM_CHAR}{{2,80}}[\"”'’])?\s*(?:\([^)]{{1,40}}\)\s*)?"
 QUOTED_DEFINITION = re.compile(rf"^{QUOTED_TERM}(?:means|shall mean|is defined)\b", re.I)
 # a provision that opens with its defined term: '"Term" means', '"Top-Paid Group" shall be determined'
 DEFINED_TERM_OPENING = re.compile(rf"^{QUOTED_TERM}(?:means|shall|is|has|refers)\b", re.I)
-CAPS_DEFINITION = re.compile(r"^([A-Z][A-Z0-9 \-/()’',&]{2,70}?)(?::\s*|\.\s+|\s+)(Means\b.*)$")
+# a term in capitals may hold a lowercase letter in brackets: "SIMPLE 401(k) YEAR Means" (fuzzed target
+# layouts with run-in capitalised terms lost three such definitions each, run into the one before)
+CAPS_CHAR = r"(?:[A-Z0-9\-/()’',&]|(?<=\()[a-z](?=\)))"
+CAPS_DEFINITION = re.compile(rf"^([A-Z](?:{CAPS_CHAR}| ){{2,70}}?)(?::\s*|\.\s+|\s+)(Means\b.*)$")
 SUBSECTION = re.compile(r"^((?:\((?:[a-z]{1,4}|[A-Z]|\d{1,2})\))+|(?:[ivx]{1,5}|[a-zA-Z]|\d{1,2})[.)])\s+(\S.*)$")
 # A caption's first word may be a number with a letter in it: "414(s) Compensation.", "1-Year Break in
 # Service." (a bare number is not: "2 Years of Service." is a sentence)
@@ -343,7 +349,7 @@ def _is_title(text: str) -> bool:
 # ADOPTION AGREEMENT: Means ..."): the text layer of a justified page, or one that lost its line
 # breaks, runs definitions together.
 TERM = r"[\"“][^\"”]{2,80}[\"”]"
-CAPS_TERM = r"[A-Z][A-Z0-9\-/()’',&]+(?: [A-Z0-9\-/()’',&]+){0,9}"
+CAPS_TERM = rf"[A-Z]{CAPS_CHAR}+(?: {CAPS_CHAR}+){{0,9}}"
 NUMBER = r"\d{1,2}\.\d{1,3}\.?\s+"
 # Only numbered terms and capitalised ones with a colon are cut inside a line: a bare quoted term
 # with "means" also occurs inside a provision ("(a) Employee. "Employee" means ...").
@@ -355,8 +361,10 @@ DEFINITION_INSIDE = re.compile(rf"(?<=[.;:] )(?={NUMBER}{TERM}\s+{ABBREVIATION}(
                                rf"|(?<=[.,;:] )(?={CAPS_TERM}[.:]?\s+Means\b)")
 # A quoted term cut by the line end ('1.10 "Anniversary' / 'Date" means ...') and a capitalised term
 # printed at the end of the line before its "Means" ('...402(a). ADOPTION AGREEMENT' / 'Means the ...').
-OPEN_TERM_TAIL = re.compile(rf"(?:^((?:{NUMBER})?[\"“][^\"”]{{1,80}})|(?<=[.;:] )({NUMBER}[\"“][^\"”]{{1,80}}))$")
-TERM_CLOSE_HEAD = re.compile(rf"^[^\"”]{{0,80}}[\"”]\s+{ABBREVIATION}(?:means|shall mean)\b")
+# Single quotes too, as Relius sets its terms ("1.1. 'Qualified Automatic Contribution Safe" / "Harbor
+# Account' means": the definition ran into the one before wherever its term wrapped).
+OPEN_TERM_TAIL = re.compile(rf"(?:^((?:{NUMBER})?[\"“'‘]{TERM_CHAR}{{1,80}})|(?<=[.;:] )({NUMBER}[\"“'‘]{TERM_CHAR}{{1,80}}))$")
+TERM_CLOSE_HEAD = re.compile(rf"^{TERM_CHAR}{{0,80}}[\"”'’]\s+{ABBREVIATION}(?:means|shall mean)\b")
 # A whole quoted term at the end of a line whose "means" opens the next ('1.27 "Eligible Automatic
 # Contribution Arrangement"' / '(EACA) means an ...')
 CLOSED_TERM_TAIL = re.compile(rf"(?:^|(?<=[.;:] ))((?:{NUMBER})?{TERM})$")
