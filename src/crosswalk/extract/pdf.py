@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-27"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-28"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -487,7 +487,10 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
     s = line.text.strip()
     m = SECTION.match(s)
     r = RUNIN_DEFINITION.match(m.group(2)) if m else None
-    if m and (m.group(2)[:1].isupper() or m.group(2)[:1] in "\"“'‘" or NUMBERED_START.match(m.group(2)) or r):
+    # a bold heading whose first word is a bare number: "1.40 415 Compensation" (it was taken for a
+    # heading with no number, and 1.40's subsections were numbered and titled as 1.39's)
+    if m and (m.group(2)[:1].isupper() or m.group(2)[:1] in "\"“'‘" or NUMBERED_START.match(m.group(2)) or r
+              or (line.bold and m.group(2)[:1].isdigit())):
         rest = m.group(2)
         d = QUOTED_DEFINITION.match(rest)
         if d:
@@ -515,8 +518,8 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
             return {"number": m.group(1), "title": c.group(1), "parts": [c.group(2)]}
         return {"number": m.group(1), "title": "", "parts": [rest]}
     d = QUOTED_DEFINITION.match(s)
-    if d:
-        return {"number": section, "title": d.group(1), "parts": [s]}
+    if d:  # a bare definition under a section's text: its further paragraphs are not its own (below)
+        return {"number": section, "title": d.group(1), "parts": [s], "bare_definition": True}
     q = QUOTED_CAPTION.match(s)
     if q and not line.bold:  # '"Annual overall permitted disparity limit." Notwithstanding ...'
         return {"number": section, "title": q.group(1), "parts": [s], "caption": True}
@@ -552,6 +555,11 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
     return None
 
 
+def _same_words(a: str, b: str) -> bool:
+    words = lambda t: re.findall(r"[a-z0-9]+", t.lower())
+    return bool(a and b) and words(a) == words(b)
+
+
 def _opens_paragraph(current: dict, s: str) -> bool:
     """A paragraph that starts a new sentence (not a list item after "...the following:") and
     is not a further paragraph of a definition: a definition runs on to the next heading or term
@@ -560,7 +568,10 @@ def _opens_paragraph(current: dict, s: str) -> bool:
     if not current["parts"]:
         return False
     first = _join(current["parts"][:3]).lstrip()
-    if DEFINED_TERM_OPENING.match(first) or first.startswith("Means"):  # not any opening quote: '"ACP") for ...'
+    # a definition runs on to the next heading or term, but for one set bare among a section's text
+    # ('"Participant's account balance" means' in 6.8(e)): what follows it is the section's, not its
+    # own (eight QLAC paragraphs ran into it on the fixed layouts)
+    if (DEFINED_TERM_OPENING.match(first) or first.startswith("Means")) and not current.get("bare_definition"):
         return False
     last = current["parts"][-1].rstrip()
     if _sentence_after_semicolon(current, s):
@@ -709,6 +720,8 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
             continue
         if start:
             start["page"] = line.page
+            if start.get("bare_definition") and _same_words(start["title"], labels.heading):
+                del start["bare_definition"]  # the section's own definition, under its heading: it runs on
             provisions.append(_numbered(start, labels))
         elif current and para and _opens_paragraph(current, s):
             # a further paragraph of the same section is a provision of its own, under the same heading
