@@ -839,7 +839,7 @@ def test_a_bare_definition_among_a_section_s_text_does_not_take_the_paragraphs_a
     """A definition runs on to the next heading or term, but '"Participant's account balance" means'
     set bare among section 6.8's text took the eight paragraphs after it (the corpus's fixed layouts,
     once the apostrophe no longer closed the term). The section's own definition under its heading
-    still runs on. And a bold heading whose first word is a bare number ("1.40 415 Compensation") is
+    still runs on, also where the heading is read as no heading (a scan has no bold) or lost a word. And a bold heading whose first word is a bare number ("1.40 415 Compensation") is
     numbered: it was a heading with no number, its subsections numbered and titled as 1.39's."""
     c, (w, h) = _canvas(tmp_path / "bare.pdf")
     y = h - 80
@@ -856,7 +856,17 @@ def test_a_bare_definition_among_a_section_s_text_does_not_take_the_paragraphs_a
                             (False, "\"Participant's account balance\" means the balance on the last Valuation", 12),
                             (False, "Date of the year.", 0),
                             (False, "An amount equal to the excess of $125,000 over the premiums paid for a", 12),
-                            (False, "contract.", 0)):
+                            (False, "contract.", 0),
+                            (False, "6.9 416 Compensation", 12),  # a scan's heading: no bold
+                            (False, '"416 Compensation" means the pay of a Key Employee for the Plan Year, as the', 0),
+                            (False, "Code defines it.", 0),
+                            (False, "It includes bonuses paid within two and a half months of the year's end.", 12),
+                            (False, "in all cases.", 0),
+                            (True, "7.1 Account", 12),  # OCR lost a word of the heading ("Combined")
+                            (False, "'Combined Account' means the account holding the Participant's total interest", 0),
+                            (False, "under the Plan.", 0),
+                            (False, "Forfeitures are part of the Combined Account to the extent they are reallocated", 12),
+                            (False, "to it.", 0)):
         y -= 13 + gap
         c.setFont("Times-Bold" if bold else "Times-Roman", 10)
         c.drawString(72, y, text)
@@ -866,7 +876,11 @@ def test_a_bare_definition_among_a_section_s_text_does_not_take_the_paragraphs_a
                    ("1.40(a)", "415 Compensation – Regular pay", "415 Compensation inclu"),
                    ("6.8", "Minimum distributions", "The Plan makes the dis"),
                    ("6.8", "Participant's account balance", '"Participant\'s account'),
-                   ("6.8", "Participant's account balance", "An amount equal to the")], got
+                   ("6.8", "Participant's account balance", "An amount equal to the"),
+                   ("6.8", "416 Compensation", '"416 Compensation" mea'),
+                   ("7.1", "Combined Account", "'Combined Account' mea")], got
+    assert "bonuses" in extract_pdf(tmp_path / "bare.pdf", role="bpd").provisions[-2].text
+    assert "Forfeitures" in extract_pdf(tmp_path / "bare.pdf", role="bpd").provisions[-1].text
     assert "Self-Employed" in extract_pdf(tmp_path / "bare.pdf", role="bpd").provisions[0].text
 
 

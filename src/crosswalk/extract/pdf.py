@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-28"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-29"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -555,9 +555,20 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
     return None
 
 
+def _without_number(text: str) -> str:
+    """A heading-like line's words after its section number ("" for a line of text: a sentence holds
+    a term's words more often than not)."""
+    m = SECTION.match(text.strip())
+    rest = m.group(2) if m else text
+    return rest if len(rest.split()) <= 8 else ""
+
+
 def _same_words(a: str, b: str) -> bool:
-    words = lambda t: re.findall(r"[a-z0-9]+", t.lower())
-    return bool(a and b) and words(a) == words(b)
+    """Whether one text's words are all among the other's: a term and the heading it defines, also
+    when OCR lost a word of either ("Section 1.1 Account" over "'Combined Account' means")."""
+    words = lambda t: set(re.findall(r"[a-z0-9]+", t.lower()))
+    x, y = words(a), words(b)
+    return bool(x and y) and (x <= y or y <= x)
 
 
 def _opens_paragraph(current: dict, s: str) -> bool:
@@ -705,6 +716,7 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
     previous = ""
     for line, para in zip(lines, starts):
         s = line.text.strip()
+        line_before = previous
         after_sentence, previous = _ends_sentence(previous) or not previous, s
         if para and ARTICLE.match(s):
             continue  # article headings group sections; they are not provisions themselves
@@ -720,8 +732,11 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
             continue
         if start:
             start["page"] = line.page
-            if start.get("bare_definition") and _same_words(start["title"], labels.heading):
-                del start["bare_definition"]  # the section's own definition, under its heading: it runs on
+            if start.get("bare_definition") and (_same_words(start["title"], labels.heading)
+                                                 or _same_words(start["title"], _without_number(line_before))):
+                # the section's own definition, under its heading (a scan's heading is no bold line, and
+                # may not be read as one: "1.40 415 Compensation"): it runs on
+                del start["bare_definition"]
             provisions.append(_numbered(start, labels))
         elif current and para and _opens_paragraph(current, s):
             # a further paragraph of the same section is a provision of its own, under the same heading
