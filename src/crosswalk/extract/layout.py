@@ -388,8 +388,8 @@ def find_gutter(runs: list[Run]) -> float | None:
         # few lines of prose (a two-column page whose right column ends after five lines held 27 of 409
         # words, and its lines were read across both columns); a form's boxes down the right (a grid)
         # or its short answers ("Yes", "No") are no column
-        short = _prose_lines([r for r in body if r.left >= x]) >= PROSE_LINES
-        if (right >= max(5, 0.1 * len(body)) or short) and left >= 0.25 * len(body):
+        if left >= 0.25 * len(body) and (right >= max(5, 0.1 * len(body))
+                                          or _prose_lines([r for r in body if r.left >= x]) >= PROSE_LINES):
             return x
     return None
 

@@ -174,19 +174,18 @@ def lines_from_words(data: dict[str, list], width: int, height: int, number: int
             continue
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         line = lines.setdefault(key, {"words": [], "boxes": [], "flat": [], "deep": [], "top": data["top"][i],
-                                      "left": data["left"][i], "right": 0, "sure": False})
+                                      "sure": False})
         line["words"].append(word)
         line["boxes"].append((data["left"][i], data["left"][i] + data["width"][i]))
         if sum(ch.isalpha() for ch in word) >= 2:  # where a word of letters ends: see `_baselines`
             line["deep" if DESCENDERS.intersection(word) else "flat"].append(data["top"][i] + data["height"][i])
         line["top"] = min(line["top"], data["top"][i])
-        line["left"] = min(line["left"], data["left"][i])
-        line["right"] = max(line["right"], data["left"][i] + data["width"][i])
         line["sure"] = line["sure"] or sure
     kept = [l for l in lines.values() if l["sure"]]
     tops = _baselines(kept)
-    runs = [Run(top / height, top / height, l["left"] / width, l["right"] / width,
-                repair_misreadings(" ".join(l["words"]))) for l, top in zip(kept, tops)]
+    runs = [Run(top / height, top / height, min(b[0] for b in l["boxes"]) / width,
+                max(b[1] for b in l["boxes"]) / width, repair_misreadings(" ".join(l["words"])))
+            for l, top in zip(kept, tops)]
     gutter = find_gutter(runs)
     if gutter is None:  # Tesseract's blocks come in reading order, so its order is kept
         return [Line(number, r.top, r.left, r.text, right=r.right) for r in runs]

@@ -555,20 +555,17 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
     return None
 
 
-def _without_number(text: str) -> str:
-    """A heading-like line's words after its section number ("" for a line of text: a sentence holds
-    a term's words more often than not)."""
-    m = SECTION.match(text.strip())
-    rest = m.group(2) if m else text
-    return rest if len(rest.split()) <= 8 else ""
-
-
-def _same_words(a: str, b: str) -> bool:
-    """Whether one text's words are all among the other's: a term and the heading it defines, also
-    when OCR lost a word of either ("Section 1.1 Account" over "'Combined Account' means")."""
+def _defines_heading(term: str, heading: str, line_before: str) -> bool:
+    """Whether a bare definition is its section's own: its term names the section's heading, or the
+    line before it when that reads like one after its number (a scan's heading is no bold line and
+    may not be read as one: "1.40 415 Compensation"). One text's words all among the other's will do,
+    as OCR may lose one ("Section 1.1 Account" over "'Combined Account' means")."""
     words = lambda t: set(re.findall(r"[a-z0-9]+", t.lower()))
-    x, y = words(a), words(b)
-    return bool(x and y) and (x <= y or y <= x)
+    m = SECTION.match(line_before.strip())
+    before = m.group(2) if m else line_before
+    names = [heading] + ([before] if len(before.split()) <= 8 else [])  # a sentence holds a term's words
+    defined = words(term)
+    return bool(defined) and any(w and (defined <= w or w <= defined) for w in map(words, names))
 
 
 def _opens_paragraph(current: dict, s: str) -> bool:
@@ -732,11 +729,8 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
             continue
         if start:
             start["page"] = line.page
-            if start.get("bare_definition") and (_same_words(start["title"], labels.heading)
-                                                 or _same_words(start["title"], _without_number(line_before))):
-                # the section's own definition, under its heading (a scan's heading is no bold line, and
-                # may not be read as one: "1.40 415 Compensation"): it runs on
-                del start["bare_definition"]
+            if start.get("bare_definition") and _defines_heading(start["title"], labels.heading, line_before):
+                del start["bare_definition"]  # the section's own definition: it runs on
             provisions.append(_numbered(start, labels))
         elif current and para and _opens_paragraph(current, s):
             # a further paragraph of the same section is a provision of its own, under the same heading
