@@ -690,6 +690,36 @@ def test_a_ragged_line_that_ends_early_ends_its_paragraph(tmp_path):
     assert [p.text for p in doc.provisions] == paragraphs
 
 
+def test_the_next_word_s_own_width_decides_whether_it_would_have_fitted():
+    """Ragged text whose lines end up to 4% short: a paragraph's last line that stops 4.5% short is
+    not "short" there, and its next line's first word, 9 letters, would not fit at an average
+    letter's width (with 20% to spare); the text layer's word boxes say it would ("Initially" is
+    narrow), so the paragraph ended. Mid-paragraph, a line as short followed by a wider word stays
+    in its paragraph (target seed 24's "...in which the duties are performed." / "Each hour ...")."""
+    from crosswalk.extract.layout import Line
+    from crosswalk.extract.pdf import paragraph_starts
+
+    rows = [  # (text, where it ends, the width of its first word and the space after it)
+        ("The Administrator shall keep accurate records of each", 0.600, 0.030),
+        ("Participant's Account and of all the Trust Fund's", 0.560, 0.095),
+        ("transactions, and shall value the Trust Fund on each", 0.555, 0.095),
+        ("Valuation Date, reporting balances once a year.", 0.555, 0.068),
+        ("Initially the Trustee holds every asset of the Trust", 0.599, 0.040),
+        ("Fund, which it shall invest as the Administrator", 0.560, 0.041),
+        ("directs, subject to the Code, and the Trustee may", 0.600, 0.061),
+        ("hold part of the Trust Fund in cash when prudent", 0.558, 0.034),
+        ("whenever the Administrator allows it, and on what", 0.560, 0.061),
+        ("Participants direct, where the Plan allows it.", 0.450, 0.091),
+    ]
+    lines = []
+    for n, (text, right, first) in enumerate(rows):
+        top, word = 0.1 + 0.02 * n, text.split()[0]
+        spans = ((0, len(word), 0.1, 0.1 + first - 0.004, top), (len(word) + 1, len(text), 0.1 + first, right, top))
+        lines.append(Line(1, top, 0.1, text, right=right, spans=spans))
+    starts = paragraph_starts(lines)
+    assert starts == [True, False, False, False, True] + [False] * 5, starts
+
+
 def test_a_third_of_a_line_between_paragraphs_separates_them(tmp_path):
     """Paragraphs a third of a line apart, every line full: the step between them is wider than the
     steps beside it. A block set in a larger size (all its steps wider) is not cut line by line."""
