@@ -690,11 +690,34 @@ def test_a_ragged_line_that_ends_early_ends_its_paragraph(tmp_path):
     assert [p.text for p in doc.provisions] == paragraphs
 
 
+def test_a_line_knows_where_its_second_word_starts(tmp_path):
+    """The next-word test needs the first word's width with its space. A line drawn as one text
+    object gets it from the characters' boxes; a line drawn word by word from the second word's
+    box; a line of one word has none."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    c, (w, h) = _canvas(tmp_path / "words.pdf")
+    c.setFont("Times-Roman", 10)
+    c.drawString(72, h - 80, "Initially the Trustee holds every asset of the Trust Fund.")
+    x = 72
+    for word in "Participants direct their Accounts.".split():
+        c.drawString(x, h - 95, word)
+        x += stringWidth(word + " ", "Times-Roman", 10)
+    c.drawString(72, h - 110, "Alone")
+    c.showPage()
+    c.save()
+    lines = read_text(tmp_path / "words.pdf").pages[0]
+    # (a glyph's box starts a little right of its advance: its side bearing)
+    assert [line.second_word * w for line in lines] == pytest.approx(
+        [72 + stringWidth("Initially ", "Times-Roman", 10), 72 + stringWidth("Participants ", "Times-Roman", 10), 0.0],
+        abs=0.5)
+
+
 def test_the_next_word_s_own_width_decides_whether_it_would_have_fitted():
     """Ragged text whose lines end up to 4% short: a paragraph's last line that stops 4.5% short is
     not "short" there, and its next line's first word, 9 letters, would not fit at an average
-    letter's width (with 20% to spare); the text layer's word boxes say it would ("Initially" is
-    narrow), so the paragraph ended. Mid-paragraph, a line as short followed by a wider word stays
+    letter's width (with 20% to spare); the text layer's character boxes say it would ("Initially"
+    is narrow), so the paragraph ended. Mid-paragraph, a line as short followed by a wider word stays
     in its paragraph (target seed 24's "...in which the duties are performed." / "Each hour ...")."""
     from crosswalk.extract.layout import Line
     from crosswalk.extract.pdf import paragraph_starts
@@ -711,11 +734,8 @@ def test_the_next_word_s_own_width_decides_whether_it_would_have_fitted():
         ("whenever the Administrator allows it, and on what", 0.560, 0.061),
         ("Participants direct, where the Plan allows it.", 0.450, 0.091),
     ]
-    lines = []
-    for n, (text, right, first) in enumerate(rows):
-        top, word = 0.1 + 0.02 * n, text.split()[0]
-        spans = ((0, len(word), 0.1, 0.1 + first - 0.004, top), (len(word) + 1, len(text), 0.1 + first, right, top))
-        lines.append(Line(1, top, 0.1, text, right=right, spans=spans))
+    lines = [Line(1, 0.1 + 0.02 * n, 0.1, text, right=right, second_word=0.1 + first)
+             for n, (text, right, first) in enumerate(rows)]
     starts = paragraph_starts(lines)
     assert starts == [True, False, False, False, True] + [False] * 5, starts
 
@@ -875,7 +895,7 @@ def test_a_bare_definition_among_a_section_s_text_does_not_take_the_paragraphs_a
     y = h - 80
     for bold, text, gap in ((True, "1.40 415 Compensation", 0),
                             (False, '"415 Compensation" means a Participant\'s wages for the year, tips and', 0),
-                            (False, "other pay reported on Form W-2.", 0),
+                            (False, "overtime pay reported on Form W-2.", 0),
                             (False, "Compensation of a Self-Employed Individual is his Earned Income, as the", 12),
                             (False, "Code defines it.", 0),
                             (False, "(a) Regular pay. 415 Compensation includes regular pay after severance of", 12),
@@ -883,14 +903,14 @@ def test_a_bare_definition_among_a_section_s_text_does_not_take_the_paragraphs_a
                             (True, "6.8 Minimum distributions", 12),
                             (False, "The Plan makes the distributions this Section requires of it, as the", 0),
                             (False, "Regulations say.", 0),
-                            (False, "\"Participant's account balance\" means the balance on the last Valuation", 12),
-                            (False, "Date of the year.", 0),
+                            (False, "\"Participant's account balance\" means the balance of the Account on the", 12),
+                            (False, "Valuation Date of each year.", 0),
                             (False, "An amount equal to the excess of $125,000 over the premiums paid for a", 12),
                             (False, "contract.", 0),
                             (False, "6.9 416 Compensation", 12),  # a scan's heading: no bold
                             (False, '"416 Compensation" means the pay of a Key Employee for the Plan Year, as the', 0),
                             (False, "Code defines it.", 0),
-                            (False, "It includes bonuses paid within two and a half months of the year's end.", 12),
+                            (False, "It includes bonuses paid within two and one half months after the year's end", 12),
                             (False, "in all cases.", 0),
                             (True, "7.1 Account", 12),  # OCR lost a word of the heading ("Combined")
                             (False, "'Combined Account' means the account holding the Participant's total interest", 0),

@@ -57,6 +57,7 @@ class Line:
     size: float = 0.0         # font size in points
     right: float = 0.0        # where the line's text ends (0: not known)
     spans: tuple = ()         # (start, end, left, right, top) of each run: where its characters sit on the page
+    second_word: float = 0.0  # where the line's second word starts (0: not known): its first word's width with the space
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Run:
     bold: bool = False
     size: float = 0.0
     space_before: bool = True  # the page's text has a space (or a line break) before this run
+    second_word: float = 0.0  # where the run's second word starts (0: a single word, or not known)
 
 
 def page_lines(pdf, page, number: int) -> list[Line]:
@@ -108,7 +110,7 @@ def _text_runs(page, width: float, height: float) -> list[Run]:
         angled = _angled_chars(tp) if has_tall else set()
         own = _big_rect_chars(tp, rects, angled, line) if has_tall else {}
         hidden = angled.union(*own.values()) if own else angled
-        for (left, bottom, right, top), (index, text, space) in zip(rects, _rect_texts(tp, rects, hidden, own)):
+        for (left, bottom, right, top), (index, text, space, second) in zip(rects, _rect_texts(tp, rects, hidden, own)):
             if not text:
                 continue
             bold, size, font = False, 0.0, ""
@@ -119,7 +121,7 @@ def _text_runs(page, width: float, height: float) -> list[Run]:
                 font = _font_name(tp, index)
                 bold = raw.FPDFText_GetFontWeight(tp.raw, index) >= 600 or "bold" in font.lower()
             runs.append(Run(1 - top / height, 1 - bottom / height, left / width, right / width,
-                            clean_text(text, font), bold, size, space))
+                            clean_text(text, font), bold, size, space, second / width if second else 0.0))
     finally:
         tp.close()
     return runs
@@ -187,8 +189,9 @@ START_SEARCH = 4000  # characters after the last placed start searched for a rec
 
 
 def _rect_texts(tp, rects, hidden: set[int] = frozenset(),
-                own: dict[int, list[int]] | None = None) -> list[tuple[int | None, str, bool]]:
-    """(first character index, text, whether a space precedes it) of each rectangle.
+                own: dict[int, list[int]] | None = None) -> list[tuple[int | None, str, bool, float | None]]:
+    """(first character index, text, whether a space precedes it, where its second word starts) of
+    each rectangle (the last: the left of that word's first character, in points; None if not known).
 
     Rectangles hold consecutive characters in content order, so the page's text is read once
     and cut where each rectangle starts. (pdfium's bounded-text call rescans the page for each
@@ -200,7 +203,7 @@ def _rect_texts(tp, rects, hidden: set[int] = frozenset(),
     own = own or {}
     full = tp.get_text_range()
     if len(full) != tp.count_chars():
-        return [(tp.get_index(l + 0.5, (t + b) / 2, 2, 2), " ".join(tp.get_text_bounded(l, b, r, t).split()), True)
+        return [(tp.get_index(l + 0.5, (t + b) / 2, 2, 2), " ".join(tp.get_text_bounded(l, b, r, t).split()), True, None)
                 for l, b, r, t in rects]
     box = [ctypes.c_double() for _ in range(4)]
 
@@ -248,15 +251,30 @@ def _rect_texts(tp, rects, hidden: set[int] = frozenset(),
     for i, (k, nxt, (left, bottom, right, top)) in enumerate(zip(starts, ends, rects)):
         if i in own:
             chars = own[i]
-            out.append((chars[0] if chars else None, "".join(full[k] for k in chars).strip(), True))
+            out.append((chars[0] if chars else None, "".join(full[k] for k in chars).strip(), True, None))
             continue
         space = k is None or k == 0 or full[k - 1].isspace()
         if k is None or nxt is None or nxt <= k:
-            out.append((k, " ".join(tp.get_text_bounded(left, bottom, right, top).split()), space))
+            out.append((k, " ".join(tp.get_text_bounded(left, bottom, right, top).split()), space, None))
         else:
             piece = full[k:nxt] if not hidden else "".join(c for j, c in enumerate(full[k:nxt], k) if j not in hidden)
-            out.append((k, " ".join(piece.split()), space or piece[:1].isspace()))
+            second = _second_word_start(full, k, nxt, hidden)
+            out.append((k, " ".join(piece.split()), space or piece[:1].isspace(),
+                        char_box(second)[0] if second is not None else None))
     return out
+
+
+def _second_word_start(full: str, start: int, end: int, hidden: set[int]) -> int | None:
+    """The index of the first character of the second word in full[start:end], if there is one and
+    nothing hidden (a watermark letter) lies before it."""
+    k = start
+    while k < end and full[k].isspace():
+        k += 1
+    while k < end and not full[k].isspace():
+        k += 1
+    while k < end and full[k].isspace():
+        k += 1
+    return k if k < end and not hidden.intersection(range(start, k + 1)) else None
 
 
 def _font_name(tp, index: int) -> str:
@@ -362,9 +380,10 @@ def join_runs(runs: list[Run], number: int) -> list[Line]:
                 break
             lead.append(r.text)
         size = max(r.size for r in group)
+        second = group[0].second_word or (group[1].left if len(group) > 1 and " " not in group[0].text else 0.0)
         lines.append(Line(number, min(r.top for r in group), group[0].left, text, bold=len(lead) == len(group),
                           bold_lead=" ".join(lead), size=size, right=max(r.right for r in group),
-                          spans=tuple(spans)))
+                          spans=tuple(spans), second_word=second))
     return lines
 
 

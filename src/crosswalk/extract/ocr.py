@@ -184,11 +184,12 @@ def lines_from_words(data: dict[str, list], width: int, height: int, number: int
     kept = [l for l in lines.values() if l["sure"]]
     tops = _baselines(kept)
     runs = [Run(top / height, top / height, min(b[0] for b in l["boxes"]) / width,
-                max(b[1] for b in l["boxes"]) / width, repair_misreadings(" ".join(l["words"])))
+                max(b[1] for b in l["boxes"]) / width, repair_misreadings(" ".join(l["words"])),
+                second_word=l["boxes"][1][0] / width if len(l["boxes"]) > 1 else 0.0)
             for l, top in zip(kept, tops)]
     gutter = find_gutter(runs)
     if gutter is None:  # Tesseract's blocks come in reading order, so its order is kept
-        return [Line(number, r.top, r.left, r.text, right=r.right) for r in runs]
+        return [Line(number, r.top, r.left, r.text, right=r.right, second_word=r.second_word) for r in runs]
     # Two columns: each column's words joined as a text layer's runs are, by baseline and then left to
     # right. Tesseract's blocks cut a justified line at its wide spaces and read the pieces out of order
     # (a 300-dpi scan: "account" / "Account' the" / "1.1. 'Elective Deferral"), and the pieces can

@@ -291,16 +291,15 @@ WORD_FIT_SPARE = 1.03
 def _next_word_fits(prev: Line, line: Line, edge: float | None, limit: float | None) -> bool:
     """Text is wrapped word by word: a line ends early only where its paragraph does. If the next
     line's first word (and a space) would have fitted in the room the line left, the line ended its
-    paragraph. With the text layer's word boxes, the word's width is its box up to where the second
-    word starts (space included) and the room runs to the column's limit; without them (OCR), the
+    paragraph. With the text layer's character boxes, the word's width runs to where the second word
+    starts (space included) and the room to the column's limit; without them (OCR), the
     width is the line's mean character width with 20% to spare (justified lines overstate it, which
     only makes the test stricter) and the room runs to the column's usual edge."""
     words = line.text.split()
     if edge is None or limit is None or not words or not line.right or line.right <= line.left:
         return False
-    if len(line.spans) > 1 and line.spans[0][0] == 0 and line.text[:line.spans[0][1]].strip() == words[0]:
-        (_, _, left, right, _), second_left = line.spans[0], line.spans[1][2]
-        return limit - prev.right > WORD_FIT_SPARE * (max(right, second_left) - left)
+    if line.second_word > line.left:
+        return limit - prev.right > WORD_FIT_SPARE * (line.second_word - line.left)
     char_width = (line.right - line.left) / max(len(line.text), 1)
     return edge - prev.right > 1.2 * char_width * (len(words[0]) + 1)
 
