@@ -284,7 +284,7 @@ def _first_line_indent(prev: Line, line: Line, following: Line | None) -> bool:
 # How much wider than the word's box the room must be: the column's limit is an estimate and a box
 # leaves out a glyph's overhang. On fuzzed seeds 0-29, 1.00 lost a record on four seeds (source seed
 # 2: a paragraph cut where the word was too wide by 0.0001 of the page); 1.06 missed target seed 24's
-# paragraph end (room 0.038, word 0.036); 1.03: 13 seeds better, 2 worse by a record.
+# paragraph end (room 0.038, word 0.036); 1.03: 13 documents better (source and target), 2 worse by a record.
 WORD_FIT_SPARE = 1.03
 
 
