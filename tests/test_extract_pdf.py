@@ -566,6 +566,35 @@ def _plain_pdf(path, lines, role="bpd", **style):
     return extract_pdf(path, role=role)
 
 
+def test_an_article_heading_run_into_its_text_keeps_the_text(tmp_path):
+    """Article headings group sections and are no provisions, but one run into its text ("ARTICLE
+    XII CASH OR DEFERRED PROVISIONS. Except as ...", its title perhaps wrapped onto the next line)
+    lost that line, and its next lines ran into the provision before (fuzzed seeds with run-in
+    headings: relius-bpd-0431 on 16 of 30)."""
+    doc = _plain_pdf(tmp_path / "article.pdf", [
+        "12.1 TIMING OF CONTRIBUTION",
+        "The Employer shall pay its contribution for each Plan Year within the time the Code allows",
+        "for it.",
+        "ARTICLE XII CASH OR DEFERRED PROVISIONS. Except as provided elsewhere in this Plan, the",
+        "provisions of this Article apply to any 401(k) Profit Sharing Plan whatever the Plan says.",
+        "12.2 SALARY DEFERRAL ELECTIONS",
+        "Each Participant may elect to defer a portion of Compensation by a written election to the",
+        "Employer.",
+        "ARTICLE XIII TOP HEAVY",
+        "PROVISIONS. The provisions of this Article supersede any conflicting provision of the Plan.",
+        "13.1 DETERMINATION",
+        "This Plan is top-heavy when the top-heavy ratio exceeds sixty percent.",
+    ])
+    texts = [p.text for p in doc.provisions]
+    assert texts == [
+        "The Employer shall pay its contribution for each Plan Year within the time the Code allows for it.",
+        "Except as provided elsewhere in this Plan, the provisions of this Article apply to any 401(k) Profit "
+        "Sharing Plan whatever the Plan says.",
+        "Each Participant may elect to defer a portion of Compensation by a written election to the Employer.",
+        "The provisions of this Article supersede any conflicting provision of the Plan.",
+        "This Plan is top-heavy when the top-heavy ratio exceeds sixty percent."], texts
+
+
 def test_plain_headings_and_definitions_without_gaps_or_bold(tmp_path):
     """Relius and Ascensus text layers: headings glued under the previous provision's last (full)
     line, definitions cut inside a line or across a line end, a capitalised term left at the end of

@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-30"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-31"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -734,6 +734,29 @@ def _numbered(start: dict, labels: Labels) -> dict:
     return start
 
 
+# An article heading run into its text: "ARTICLE XII CASH OR DEFERRED PROVISIONS. Except as ...", the
+# title (at most twelve words) perhaps wrapped onto the next line ("PROVISIONS. Except as ..."). The
+# text is kept as a paragraph: it was dropped with the heading, or run into the provision before it
+# (fuzzed seeds with run-in headings lost relius-bpd-0431 so).
+ARTICLE_BODY = re.compile(r"^(?:\S+\s+){0,11}?\S+?\.\s+([A-Z0-9(\"'“‘].*[a-z].*)$")
+HEADING_END = re.compile(r"^[^a-z]{1,80}?\.\s+([A-Z0-9(\"'“‘].*)$")
+
+
+def _article_body(heading: str) -> str:
+    """The text after an article heading's title on its line ("" if none)."""
+    m = ARTICLE_BODY.match(ARTICLE.match(heading).group(2))
+    return m.group(1) if m else ""
+
+
+def _after_article_heading(text: str) -> str:
+    """A line right after an article heading: "" while the title goes on (no lowercase letter), the
+    text after the title's end ("PROVISIONS. Except as ..."), or the whole line (the article's text)."""
+    if not any(c.islower() for c in text):
+        return ""
+    m = HEADING_END.match(text)
+    return m.group(1) if m else text
+
+
 def parse_bpd(text: PdfText, doc_id: str) -> Document:
     """Segment BPD lines into provisions."""
     raw_lines = [l for page in text.pages for l in page]
@@ -741,12 +764,24 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
     provisions: list[dict] = []
     labels = Labels()
     previous = ""
+    in_article_heading = False
     for line, para in zip(lines, starts):
         s = line.text.strip()
         line_before = previous
         after_sentence, previous = _ends_sentence(previous) or not previous, s
+        if in_article_heading and not SECTION.match(s):
+            rest = _after_article_heading(s)
+            if not rest and not para:
+                continue  # the heading's title wraps onto this line
+            if rest:
+                line, s, para = replace(line, text=rest), rest, True
+        in_article_heading = False
         if para and ARTICLE.match(s):
-            continue  # article headings group sections; they are not provisions themselves
+            s = _article_body(s)
+            if not s:  # article headings group sections; they are not provisions themselves
+                in_article_heading = True
+                continue
+            line = replace(line, text=s)
         current = provisions[-1] if provisions else None
         opens = para or line.bold_lead or ((after_sentence or _next_section(current, s)) and _strong_start(s))
         start = _bpd_start(line, bool(opens), labels.section) if opens else None
