@@ -570,7 +570,7 @@ def test_an_article_heading_run_into_its_text_keeps_the_text(tmp_path):
     """Article headings group sections and are no provisions, but one run into its text ("ARTICLE
     XII CASH OR DEFERRED PROVISIONS. Except as ...", its title perhaps wrapped onto the next line)
     lost that line, and its next lines ran into the provision before (fuzzed seeds with run-in
-    headings: relius-bpd-0431 on 16 of 30)."""
+    headings: relius-bpd-0431 on 16 of 30). A sentence that opens with an article's name is text."""
     doc = _plain_pdf(tmp_path / "article.pdf", [
         "12.1 TIMING OF CONTRIBUTION",
         "The Employer shall pay its contribution for each Plan Year within the time the Code allows",
@@ -584,6 +584,7 @@ def test_an_article_heading_run_into_its_text_keeps_the_text(tmp_path):
         "PROVISIONS. The provisions of this Article supersede any conflicting provision of the Plan.",
         "13.1 DETERMINATION",
         "This Plan is top-heavy when the top-heavy ratio exceeds sixty percent.",
+        "Article XII of the Plan applies to this Section too.",
     ])
     texts = [p.text for p in doc.provisions]
     assert texts == [
@@ -592,7 +593,8 @@ def test_an_article_heading_run_into_its_text_keeps_the_text(tmp_path):
         "Sharing Plan whatever the Plan says.",
         "Each Participant may elect to defer a portion of Compensation by a written election to the Employer.",
         "The provisions of this Article supersede any conflicting provision of the Plan.",
-        "This Plan is top-heavy when the top-heavy ratio exceeds sixty percent."], texts
+        "This Plan is top-heavy when the top-heavy ratio exceeds sixty percent.",
+        "Article XII of the Plan applies to this Section too."], texts
 
 
 def test_plain_headings_and_definitions_without_gaps_or_bold(tmp_path):

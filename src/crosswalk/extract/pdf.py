@@ -742,6 +742,13 @@ ARTICLE_BODY = re.compile(r"^(?:\S+\s+){0,11}?\S+?\.\s+([A-Z0-9(\"'“‘].*[a-z
 HEADING_END = re.compile(r"^[^a-z]{1,80}?\.\s+([A-Z0-9(\"'“‘].*)$")
 
 
+def _article_heading(text: str) -> bool:
+    """"ARTICLE XII CASH OR DEFERRED PROVISIONS", not a sentence that opens with an article's name
+    ("Article XII of the Plan applies ...", whose text was dropped as a heading's)."""
+    m = ARTICLE.match(text)
+    return bool(m) and not m.group(2)[:1].islower()
+
+
 def _article_body(heading: str) -> str:
     """The text after an article heading's title on its line ("" if none)."""
     m = ARTICLE_BODY.match(ARTICLE.match(heading).group(2))
@@ -776,7 +783,7 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
             if rest:
                 line, s, para = replace(line, text=rest), rest, True
         in_article_heading = False
-        if para and ARTICLE.match(s):
+        if para and _article_heading(s):
             s = _article_body(s)
             if not s:  # article headings group sections; they are not provisions themselves
                 in_article_heading = True
