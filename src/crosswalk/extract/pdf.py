@@ -42,7 +42,7 @@ from ..interrupts import stop_requested
 from .layout import Line, page_lines, remove_furniture
 from .ocr import ocr_pages, ocr_unavailable, render_page
 
-EXTRACTOR_VERSION = "pdf-text-31"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-32"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
@@ -72,8 +72,9 @@ NUMBERED_START = re.compile(NUMBERED_WORD + r"\s+[A-Z]")
 RUNIN_DEFINITION = re.compile(r"^(\S.{0,60}?)\.\s+(?=[\"“'‘][^\"”'’]{2,80}[\"”'’]\s+(?:means|shall mean)\b)")
 CAPTION = re.compile(r"^((?:[A-Z][\w'’\-/]*|" + NUMBERED_WORD + r"|of|and|or|the|to|for|in|on|a|an|by|with)(?:\s+(?:[A-Z][\w'’\-/]*|of|and|or|the|to|for|in|on|a|an|by|with|\(\w+\))){0,9})\.\s+(.*)$")
 # A caption in sentence case, as Relius sets them: "(b) Funding policy. The Employer shall ..."
-# (at most five words, and a capitalised sentence after it)
-SENTENCE_CAPTION = re.compile(r"^([A-Z][a-z'’\-/]*(?:\s+[a-z0-9(][\w'’\-/()]*){0,4})\.\s+([A-Z0-9\"“(].*)$")
+# (at most five words, and a capitalised sentence after it; a word may cite the Code: "(h) Required
+# minimum distributions (Code §401(a)(9)). Notwithstanding ...")
+SENTENCE_CAPTION = re.compile(r"^([A-Z][a-z'’\-/]*(?:\s+[a-z0-9(§][\w'’\-/()§]*){0,4})\.\s+([A-Z0-9\"“(].*)$")
 # A quoted caption after a section number: '1.28(c) "Code §410(b)(6)(C) transactions." Employees who ...'
 QUOTED_CAPTION = re.compile(r"^[\"“]([^\"”]{2,80}?)(?:\.[\"”]|[\"”]\.)\s+(\S.*)$")
 # A caption closed by a dash, as Ascensus sets them: "A. Plan Investments – Except as provided ..."
