@@ -274,7 +274,7 @@ def _second_word_start(full: str, start: int, end: int, hidden: set[int]) -> int
         k += 1
     while k < end and full[k].isspace():
         k += 1
-    return k if k < end and not hidden.intersection(range(start, k + 1)) else None
+    return k if k < end and not (hidden and hidden.intersection(range(start, k + 1))) else None
 
 
 def _font_name(tp, index: int) -> str:
