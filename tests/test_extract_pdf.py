@@ -751,7 +751,7 @@ def test_the_next_word_s_own_width_decides_whether_it_would_have_fitted():
     is narrow), so the paragraph ended. Mid-paragraph, a line as short followed by a wider word stays
     in its paragraph (target seed 24's "...in which the duties are performed." / "Each hour ...")."""
     from crosswalk.extract.layout import Line
-    from crosswalk.extract.pdf import paragraph_starts
+    from crosswalk.extract.paragraphs import paragraph_starts
 
     rows = [  # (text, where it ends, the width of its first word and the space after it)
         ("The Administrator shall keep accurate records of each", 0.600, 0.030),

@@ -25,7 +25,8 @@ import ctypes
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 BAND = 0.08                 # top and bottom share of the page where headers and footers live
 FURNITURE_SHARE = 0.5       # a line repeated on this share of pages is furniture
@@ -198,70 +199,85 @@ def _rect_texts(tp, rects, hidden: set[int] = frozenset(),
     rectangle: measured 3x slower on dense pages.) A rectangle whose start cannot be placed
     falls back to that call. Rectangles in `own` are given by their characters, and characters
     in `hidden` (angled ones, and those of `own`) are cut out of the others."""
-    import pypdfium2.raw as raw
-
     own = own or {}
     full = tp.get_text_range()
     if len(full) != tp.count_chars():
         return [(tp.get_index(l + 0.5, (t + b) / 2, 2, 2), " ".join(tp.get_text_bounded(l, b, r, t).split()), True, None)
                 for l, b, r, t in rects]
-    box = [ctypes.c_double() for _ in range(4)]
+    chars = _PageChars(tp, full, hidden)
+    starts, previous = [], -1  # previous: the furthest start so far (a start is looked for after it)
+    for n, rect in enumerate(rects):
+        k = None if n in own else chars.start_of(rect, previous)  # own: a probe may land on text beneath
+        starts.append(k)
+        previous = max(previous, k) if k is not None else previous
+    out = []
+    for i, (k, nxt, rect) in enumerate(zip(starts, _rect_ends(starts, len(full)), rects)):
+        if i in own:
+            kept = own[i]
+            out.append((kept[0] if kept else None, "".join(full[j] for j in kept).strip(), True, None))
+        elif k is None or nxt <= k:
+            out.append((k, " ".join(tp.get_text_bounded(*rect).split()), k is None or k == 0 or full[k - 1].isspace(), None))
+        else:
+            out.append(chars.text_between(k, nxt))
+    return out
 
-    def char_box(k: int) -> tuple[float, float, float, float]:
-        raw.FPDFText_GetCharBox(tp.raw, k, *box)
-        return tuple(v.value for v in box)  # left, right, bottom, top
 
-    def inside(k: int, left, bottom, right, top) -> bool:
-        l, r, b, t = char_box(k)
-        return k not in hidden and left - 1 <= (l + r) / 2 <= right + 1 and bottom - 1 <= (b + t) / 2 <= top + 1
+def _rect_ends(starts: list[int | None], length: int) -> list[int]:
+    """Where each rectangle's text ends: at the start of the next rectangle that has one."""
+    ends, following = [], length
+    for k in reversed(starts):
+        ends.append(following)
+        following = k if k is not None else following
+    return ends[::-1]
 
-    starts = []
-    previous = -1  # the furthest start so far
-    for n, (left, bottom, right, top) in enumerate(rects):
-        if n in own:  # large or angled text: a probe inside its box may land on body text beneath
-            starts.append(None)
-            continue
+
+class _PageChars:
+    """A page's characters in content order, with their boxes (left, right, bottom, top in points)."""
+
+    def __init__(self, tp, full: str, hidden: set[int]):
+        import pypdfium2.raw as raw
+
+        self.tp, self.full, self.hidden, self.raw = tp, full, hidden, raw
+        self.buffer = [ctypes.c_double() for _ in range(4)]
+
+    def box(self, k: int) -> tuple[float, float, float, float]:
+        self.raw.FPDFText_GetCharBox(self.tp.raw, k, *self.buffer)
+        return tuple(v.value for v in self.buffer)
+
+    def inside(self, k: int, left, bottom, right, top) -> bool:
+        l, r, b, t = self.box(k)
+        return k not in self.hidden and left - 1 <= (l + r) / 2 <= right + 1 and bottom - 1 <= (b + t) / 2 <= top + 1
+
+    def start_of(self, rect, previous: int) -> int | None:
+        """The index of the rectangle's first character, after `previous` (the furthest start so far)."""
+        left, bottom, right, top = rect
         k = None
         for x in (left + 0.5, left + 2.0, (left + right) / 2):  # a narrow first glyph (a quote) may be missed
-            probe = tp.get_index(x, (top + bottom) / 2, 2, 2)
-            if probe is not None and probe >= 0 and inside(probe, left, bottom, right, top):
+            probe = self.tp.get_index(x, (top + bottom) / 2, 2, 2)
+            if probe is not None and probe >= 0 and self.inside(probe, *rect):
                 k = probe
                 break
         if k is None:  # the probe hit a watermark over the text, or missed a low glyph ("______ 1-Year ..."):
             # look the start up by position, near the last start. Without it the rectangle before ran
             # on to the next start found, and this one's text was read twice.
-            k = next((j for j in range(previous + 1, min(len(full), previous + 1 + START_SEARCH))
-                      if inside(j, left, bottom, right, top)), None)
+            k = next((j for j in range(previous + 1, min(len(self.full), previous + 1 + START_SEARCH))
+                      if self.inside(j, *rect)), None)
         # the probe may land on the second glyph when the first is narrow (a quote): walk back, but not
         # into the previous rectangle (a quote may be a rectangle of its own: both would hold it)
-        while k is not None and k > previous + 1 and full[k - 1] not in "\r\n" and k - 1 not in hidden:
-            l, r, b, t = char_box(k - 1)
+        while k is not None and k > previous + 1 and self.full[k - 1] not in "\r\n" and k - 1 not in self.hidden:
+            l, r, b, t = self.box(k - 1)
             if not (left - 0.5 <= l and r <= right + 0.5 and b < top and t > bottom):
                 break
             k -= 1
-        starts.append(k)
-        previous = max(previous, k) if k is not None else previous
-    out = []
-    following = len(full)  # the start of the next rectangle that has one
-    ends = []
-    for k in reversed(starts):
-        ends.append(following)
-        following = k if k is not None else following
-    ends.reverse()
-    for i, (k, nxt, (left, bottom, right, top)) in enumerate(zip(starts, ends, rects)):
-        if i in own:
-            chars = own[i]
-            out.append((chars[0] if chars else None, "".join(full[k] for k in chars).strip(), True, None))
-            continue
-        space = k is None or k == 0 or full[k - 1].isspace()
-        if k is None or nxt is None or nxt <= k:
-            out.append((k, " ".join(tp.get_text_bounded(left, bottom, right, top).split()), space, None))
-        else:
-            piece = full[k:nxt] if not hidden else "".join(c for j, c in enumerate(full[k:nxt], k) if j not in hidden)
-            second = _second_word_start(full, k, nxt, hidden)
-            out.append((k, " ".join(piece.split()), space or piece[:1].isspace(),
-                        char_box(second)[0] if second is not None else None))
-    return out
+        return k
+
+    def text_between(self, k: int, nxt: int) -> tuple[int, str, bool, float | None]:
+        """The text of characters k to nxt (hidden ones cut out), and where its second word starts."""
+        full, hidden = self.full, self.hidden
+        piece = full[k:nxt] if not hidden else "".join(c for j, c in enumerate(full[k:nxt], k) if j not in hidden)
+        second = _second_word_start(full, k, nxt, hidden)
+        space = k == 0 or full[k - 1].isspace() or piece[:1].isspace()
+        return k, " ".join(piece.split()), space, self.box(second)[0] if second is not None else None
 
 
 def _second_word_start(full: str, start: int, end: int, hidden: set[int]) -> int | None:
@@ -483,3 +499,27 @@ def _without_letters(line: Line, letters: set[tuple]) -> Line:
         spans.append((len(text), len(text) + end - start, left, right, top))
         text += line.text[start:end]
     return replace(line, text=text, spans=tuple(spans), left=keep[0][2] if keep else line.left)
+
+
+# ---------------------------------------------------------------- a document's lines
+
+@dataclass
+class PdfText:
+    """A PDF's lines per page (furniture removed) and the path each page took."""
+
+    path: Path
+    pages: list[list[Line]]
+    page_paths: list[str] = field(default_factory=list)
+    vendor: str = ""  # the document vendor the text names most (headers and footers included)
+
+
+def unread_pages(page_paths) -> list[str]:
+    """"page N: why" for every page that gave nothing (no text layer and no OCR, or a failure)."""
+    return [f"page {n}: {how}" for n, how in enumerate(page_paths, 1) if how.startswith(("failed", "no text"))]
+
+
+def page_summary(text: PdfText) -> str:
+    """Which pages gave nothing and why, for error messages."""
+    bad = unread_pages(text.page_paths)
+    return "; ".join(bad[:3]) + (f"; and {len(bad) - 3} more pages" if len(bad) > 3 else "") if bad else \
+        f"{len(text.pages)} pages read"

@@ -156,7 +156,7 @@ def ocr_lines(image, number: int) -> list[Line]:
 
     A line's `top` follows its baseline, not its highest letter: a box's top moves with the letters
     in it ("same" against "The", a quote or parenthesis above both), and the paragraph cues compare
-    the steps between lines to a few per cent (see `pdf.paragraph_starts`). A line with no word of
+    the steps between lines to a few per cent (see `paragraphs.paragraph_starts`). A line with no word of
     letters ("3.01(E)(1).") keeps its box top."""
     import pytesseract
 
