@@ -205,7 +205,10 @@ class Page:
 
 
 def title_opens_text(title: str, text: str) -> bool:
-    """The record's text opens with its title, after a label at most ("F. ", "(a) ")."""
+    """The record's text opens with its title, after a label at most ("F. ", "(a) "), whichever
+    apostrophes each uses (ascensus-bpd-0351's title has "'", its text "’": its heading was drawn
+    above the same words)."""
+    title, text = (t.replace("’", "'").replace("‘", "'") for t in (title, text))
     return bool(re.match(r"^(?:\(?[A-Za-z0-9]{1,4}[.)]\s+)?" + re.escape(title), text, re.I))
 
 

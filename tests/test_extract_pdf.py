@@ -187,6 +187,31 @@ def test_two_columns_are_read_left_column_first(tmp_path):
     assert all(f"text of {p.section_number} line 3" in p.text and p.text.count("text of") == 4 for p in doc.provisions)
 
 
+def test_spaces_that_line_up_on_a_short_page_are_no_gutter(tmp_path):
+    """A one-column last page of a few lines whose spaces between words happen to line up at the
+    middle was read as two columns: each line's halves came apart (fuzzed target seed 48). A gutter is
+    wider than a space; two columns with a gutter (the tests beside this one) are still two columns."""
+    c, (w, h) = _canvas(tmp_path / "short.pdf")
+    c.setFont("Courier-Bold", 10)
+    c.drawString(72, h - 80, "8.1 ADOPTING EMPLOYER SIGNATURE")
+    c.setFont("Courier", 10)  # 6 pt a letter: every left half (40 letters) ends where the space before the middle does
+    halves = [("The Adoption Agreement shall contain the", "signature of an authorized"),
+              ("representative of the Adopting Employer,", "evidencing the agreement of"),
+              ("the Employer to be bound by the terms of", "this Basic Plan Document and"),
+              ("of this Adoption Agreement, and also all", "acceptance of them by the"),
+              ("Employer. Nothing on this page changes a", "provision of the Plan or of"),
+              ("the Trust, nor any election made in this", "Adoption Agreement.")]
+    for k, (left, right) in enumerate(halves):
+        assert len(left) == 40
+        y = h - 95 - 13 * k
+        c.drawString(w / 2 - 3 - 6 * 40, y, left)
+        c.drawString(w / 2 + 3, y, right)
+    c.showPage()
+    c.save()
+    (only,) = extract_pdf(tmp_path / "short.pdf", role="bpd").provisions
+    assert only.text == " ".join(f"{a} {b}" for a, b in halves), only.text
+
+
 def test_a_short_right_column_on_a_last_page_is_still_a_column(tmp_path):
     """A document's last page: the left column full, the right one ending after four lines. Its words
     were too few a share of the page's to count as a column, and each line was read across both
@@ -1455,3 +1480,33 @@ def test_ocr_pieces_of_a_line_that_interleave_are_read_word_by_word_and_a_doubte
     data["block_num"] = [row[0] for row in rows]
     texts = [l.text for l in lines_from_words(data, 1000, 1000, 1)]
     assert texts[:2] == ['1.4. "ADP" means the "Actual Deferral Percentage"', "1.5. 'Account' means the"], texts
+
+
+def test_a_caption_in_capitals_or_in_bold_leaves_the_text(tmp_path):
+    """A caption with no label run into its text: in capitals ("PRE-AGE 35 WAIVER. A Participant ...",
+    its bare number kept it from reading as a caption, and it ran into the definition before it on 15
+    of 30 fuzzed target seeds) or in bold before plain text, it is the provision's title, not its text.
+    A sentence-case caption in the text's own type stays in the text: the corpus opens records so
+    ("Salary deferral elections. Each Participant ...")."""
+    c, (w, h) = _canvas(tmp_path / "captions.pdf")
+    y = h - 80
+
+    def line(parts, gap=10):
+        nonlocal y
+        y -= 14 + gap
+        x = 72
+        for font, text in parts:
+            c.setFont(font, 10)
+            c.drawString(x, y, text)
+            x += c.stringWidth(text + " ", font, 10)
+
+    line([("Times-Roman", "PLAN YEAR Means the 12-consecutive month period that coincides with the tax year.")])
+    line([("Times-Roman", "PRE-AGE 35 WAIVER. A Participant who will not yet attain age 35 may waive the annuity.")])
+    line([("Times-Bold", "Top-heavy vesting schedule."), ("Times-Roman", "For any Top-Heavy Plan Year the schedule applies.")])
+    line([("Times-Roman", "Salary deferral elections. Each Participant may elect to defer a part of Compensation.")])
+    c.showPage()
+    c.save()
+    got = [(p.title, p.text[:22]) for p in extract_pdf(tmp_path / "captions.pdf", role="bpd").provisions]
+    assert got == [("PLAN YEAR", "Means the 12-consecuti"), ("PRE-AGE 35 WAIVER", "A Participant who will"),
+                   ("Top-heavy vesting schedule", "For any Top-Heavy Plan"),
+                   ("Salary deferral elections", "Salary deferral electi")], got

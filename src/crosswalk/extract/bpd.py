@@ -57,6 +57,11 @@ DASH_CAPTION = re.compile(r"^([A-Z][\w'’\-/]*(?:\s+(?:[A-Z][\w'’\-/]*|of|and
 # A heading in capitals run into its text, with or without a stop: "3.3 DETERMINATION OF ELIGIBILITY The
 # Administrator ...", "3.11 OTHER LIMITATIONS ON SIMPLE 401(K) CONTRIBUTIONS. If the Employer ..."
 CAPS_LEAD = re.compile(r"^([A-Z][A-Z0-9,'’\-/&()]*(?:\s+[A-Z0-9][A-Z0-9,'’\-/&()]*)+)\.?\s+([A-Z][a-z].*)$")
+# A caption in capitals closed by a period, with no label: "PRE-AGE 35 WAIVER. A Participant who ...". Its
+# words may be bare numbers, which a title-case caption's may not ("2 Years of Service." is a sentence). No
+# record of either corpus BPD opens its text so, where a sentence-case caption often does ("Salary deferral
+# elections. Each Participant ..."): this one is a heading, and leaves the text.
+CAPS_CAPTION = re.compile(r"^([A-Z][A-Z0-9'’\-/&()]*(?:\s+[A-Z0-9][A-Z0-9'’\-/&()]*){0,9})\.\s+([A-Z0-9\"“(].*)$")
 
 
 # Where a defined term starts inside a line ("...Section 12.6(d). 1.3 "Act" means ...", "...402(a).
@@ -192,6 +197,22 @@ def _run_in_caption(s: str) -> re.Match | None:
     return c if c and len(c.group(1).split()) <= 6 and not c.group(1).isdigit() else None
 
 
+def _caps_caption(s: str) -> tuple[str, str] | None:
+    c = CAPS_CAPTION.match(s)
+    return (c.group(1), c.group(2)) if c and sum(ch.isalpha() for ch in c.group(1)) >= 4 else None
+
+
+def _bold_caption(line: Line) -> tuple[str, str] | None:
+    """A caption set in bold before plain text, with no label: "**Top-heavy vesting schedule.** For any
+    ...". A sentence-case caption in the text's own type may be the text's first words (above); one in
+    bold is a heading."""
+    lead, s = line.bold_lead.strip(), line.text.strip()
+    rest = s[len(lead):].strip()
+    if not lead or not s.startswith(lead) or not rest or not lead.endswith((".", ":")) or len(lead.split()) > 12:
+        return None
+    return lead.rstrip(".:"), rest
+
+
 def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
     """The provision a line opens, or None when it continues the current one."""
     s = line.text.strip()
@@ -214,6 +235,9 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
     m = SUBSECTION.match(s)
     if m and para:  # a subsection paragraph: "(a) Caption. Text", "(f)(1) Text"
         return _subsection_start(m.group(1), m.group(2), line)
+    c = _caps_caption(s) or _bold_caption(line) if para and not line.bold else None
+    if c:  # a heading run into its text: the text starts after it
+        return {"number": section, "title": c[0], "parts": [c[1]], "caption": True}
     c = (_run_in_caption(s) or DASH_CAPTION.match(s)) if para and not line.bold else None
     if c:
         return {"number": section, "title": c.group(1), "parts": [s], "caption": True}
@@ -500,13 +524,19 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
             if current["parts"] and current["parts"][-1].rstrip().endswith(":"):
                 current["list"] = True  # what follows "...the following:" is its list
             current["parts"].append(s)
-    records = []
-    for n, p in enumerate(x for x in provisions if x["parts"]):
-        body = join_lines(p["parts"])
-        refs = tuple(m.group(0) for m in AA_PLACEHOLDER.finditer(body))
-        records.append(Provision(id=f"{doc_id}-p{n:04d}", section_number=p["number"], title=p["title"], text=body,
-                                 page=p["page"], election_refs=refs))
+    records = _provisions(provisions, doc_id)
     if not records:
         raise InputError(text.path, f"no provisions found ({page_summary(text)})")
     return Document(id=doc_id, role="bpd", title=doc_id, source_path=str(text.path), pages=len(text.pages),
                     provisions=tuple(records), page_paths=tuple(text.page_paths))
+
+
+def _provisions(found: list[dict], doc_id: str) -> list[Provision]:
+    """The provisions found, with text (a heading with none is context, not a provision)."""
+    records = []
+    for n, p in enumerate(x for x in found if x["parts"]):
+        body = join_lines(p["parts"])
+        refs = tuple(m.group(0) for m in AA_PLACEHOLDER.finditer(body))
+        records.append(Provision(id=f"{doc_id}-p{n:04d}", section_number=p["number"], title=p["title"], text=body,
+                                 page=p["page"], election_refs=refs))
+    return records

@@ -404,6 +404,10 @@ def join_runs(runs: list[Run], number: int) -> list[Line]:
 
 
 PROSE_LINES, PROSE_WORDS = 3, 4  # a short right column: three lines of four words or more
+# A gutter is wider than the spaces between words: 0.012 of the page is 7 pt (the fuzzer's gutter is
+# 20 pt, a word space 2-5 pt). On a short last page of one column, the spaces of its four lines lined up
+# at one x, and its lines were read as two columns, halves of lines apart (fuzzed target seed 48).
+MIN_GUTTER = 0.012
 
 
 def find_gutter(runs: list[Run]) -> float | None:
@@ -415,7 +419,7 @@ def find_gutter(runs: list[Run]) -> float | None:
         return None
     wordy = lambda r: sum(c.isalpha() for c in r.text) >= 2  # words, not checkboxes
     for x in (0.5, 0.48, 0.52, 0.46, 0.54, 0.44, 0.56, 0.42, 0.58, 0.40, 0.60):
-        if any(r.left < x < r.right for r in body):
+        if any(r.left < x < r.right for r in body) or _free_band(body, x) < MIN_GUTTER:
             continue
         right = sum(r.left >= x and wordy(r) for r in body)
         left = sum(r.right <= x for r in body)
@@ -427,6 +431,14 @@ def find_gutter(runs: list[Run]) -> float | None:
                                           or _prose_lines([r for r in body if r.left >= x]) >= PROSE_LINES):
             return x
     return None
+
+
+def _free_band(runs: list[Run], x: float) -> float:
+    """How wide the empty band through x is: from the furthest right end left of it to the nearest left
+    start right of it (no run crosses x)."""
+    left = max((r.right for r in runs if r.right <= x), default=0.0)
+    right = min((r.left for r in runs if r.left >= x), default=1.0)
+    return right - left
 
 
 def _prose_lines(runs: list[Run]) -> int:
