@@ -1510,3 +1510,35 @@ def test_a_caption_in_capitals_or_in_bold_leaves_the_text(tmp_path):
     assert got == [("PLAN YEAR", "Means the 12-consecuti"), ("PRE-AGE 35 WAIVER", "A Participant who will"),
                    ("Top-heavy vesting schedule", "For any Top-Heavy Plan"),
                    ("Salary deferral elections", "Salary deferral electi")], got
+
+
+def test_a_heading_in_capitals_wrapped_onto_a_second_line_leads_into_no_list(tmp_path):
+    """A list item stays with a lead-in left unfinished ("...the excess of" / "a. the aggregate"), but
+    a heading in capitals wrapped onto a second line ("...BALANCES LESS" / "THAN OR EQUAL TO CASHOUT
+    LEVEL") is no unfinished sentence: its first subsection ran into it (fuzzed target seeds with
+    headings in capitals: ascensus-bpd-0337)."""
+    doc = _plain_pdf(tmp_path / "caps-wrap.pdf", [
+        "5.01 DISTRIBUTIONS",
+        "B. DISTRIBUTIONS UPON TERMINATION OF EMPLOYMENT – INDIVIDUAL ACCOUNT BALANCES LESS",
+        "THAN OR EQUAL TO CASHOUT LEVEL",
+        "a. If the vested value of a Participant's account is small, it is paid in a single sum.",
+        "b. Otherwise no distribution is made without the Participant's consent.",
+    ])
+    texts = [p.text for p in doc.provisions]
+    assert texts[-2:] == ["a. If the vested value of a Participant's account is small, it is paid in a single sum.",
+                          "b. Otherwise no distribution is made without the Participant's consent."], texts
+
+
+def test_a_caption_in_capitals_after_a_number_and_a_letter_is_the_title(tmp_path):
+    """Ascensus numbers a section's parts "3.01 A", "3.01 B": run into its text, "3.01 B. CEASING
+    ELECTIVE DEFERRALS. Unless ..." kept the caption in the text (the letter was read as the
+    caption), and a wrapped one became a heading holding the text's first words."""
+    doc = _plain_pdf(tmp_path / "letter-caption.pdf", [
+        "3.01 A. REQUIREMENTS TO ENROLL AS A CONTRIBUTING PARTICIPANT. Each Employee who meets the",
+        "eligibility requirements may enroll as the Plan Administrator provides.",
+        "3.01 B. CEASING ELECTIVE DEFERRALS. Unless otherwise elected, a Participant may cease any of his Elective",
+        "Deferrals at any time the Plan Administrator allows.",
+    ])
+    got = [(p.section_number, p.title, p.text[:20]) for p in doc.provisions]
+    assert got == [("3.01", "A. REQUIREMENTS TO ENROLL AS A CONTRIBUTING PARTICIPANT", "Each Employee who me"),
+                   ("3.01", "B. CEASING ELECTIVE DEFERRALS", "Unless otherwise ele")], got

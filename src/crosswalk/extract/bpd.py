@@ -61,7 +61,10 @@ CAPS_LEAD = re.compile(r"^([A-Z][A-Z0-9,'’\-/&()]*(?:\s+[A-Z0-9][A-Z0-9,'’\-
 # words may be bare numbers, which a title-case caption's may not ("2 Years of Service." is a sentence). No
 # record of either corpus BPD opens its text so, where a sentence-case caption often does ("Salary deferral
 # elections. Each Participant ..."): this one is a heading, and leaves the text.
-CAPS_CAPTION = re.compile(r"^([A-Z][A-Z0-9'’\-/&()]*(?:\s+[A-Z0-9][A-Z0-9'’\-/&()]*){0,9})\.\s+([A-Z0-9\"“(].*)$")
+# After a section number it may follow a letter label, as Ascensus numbers its parts: "3.01 B. CEASING
+# ELECTIVE DEFERRALS. Unless ..." (the label was read as the caption, and the caption stayed in the text).
+# The label stays in the title, as the corpus titles them ("B. Determination of Income or Loss").
+CAPS_CAPTION = re.compile(r"^((?:[A-Z]\.\s+)?[A-Z][A-Z0-9'’\-/&()]*(?:\s+[A-Z0-9][A-Z0-9'’\-/&()]*){0,9})\.\s+([A-Z0-9\"“(].*)$")
 
 
 # Where a defined term starts inside a line ("...Section 12.6(d). 1.3 "Act" means ...", "...402(a).
@@ -126,7 +129,15 @@ def _leads_into_list(text: str) -> bool:
     """Text a list continues: "...the following:", "...; and", or a sentence left unfinished
     ("...the excess of" / "a. the aggregate ...")."""
     text = text.rstrip()
-    return text.endswith(LIST_LEAD_IN) or not (ends_sentence(text) or text.endswith(")"))
+    if text.endswith(LIST_LEAD_IN):
+        return True
+    # a line in capitals is a heading (its second line: "THAN OR EQUAL TO CASHOUT LEVEL"), not a sentence left open
+    return not (ends_sentence(text) or text.endswith(")") or _in_capitals(text))
+
+
+def _in_capitals(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 4 and all(c.isupper() for c in letters)
 
 
 SEMICOLON_END = (";", "; and", "; or")
@@ -258,6 +269,9 @@ def _section_start(number: str, rest: str, runin: re.Match | None, bold: bool) -
     q = QUOTED_CAPTION.match(rest)
     if q:
         return {"number": number, "title": q.group(1), "parts": [rest]}
+    caps = _caps_caption(rest)
+    if caps:
+        return {"number": number, "title": caps[0], "parts": [caps[1]]}
     c = CAPTION.match(rest)
     if c and len(c.group(1)) <= 2:  # "5.13 B. DETERMINATION OF ..." : a label, not a caption
         c = None
