@@ -251,21 +251,36 @@ def test_a_short_right_column_on_a_last_page_is_still_a_column(tmp_path):
     assert texts[0] == "1. Question 0 of the form Yes No", texts[:3]
 
 
+class _FontRuns:
+    """Lines of 10 pt text set one under another, each a run of (font, text) parts: a bold lead-in
+    and plain text on one line, as vendors set captions."""
+
+    def __init__(self, path, gap: float = 0):
+        self.c, (self.w, self.h) = _canvas(path)
+        self.y, self.gap = self.h - 80, gap
+
+    def line(self, parts, gap: float | None = None):
+        self.y -= 14 + (self.gap if gap is None else gap)
+        x = 72
+        for font, text in parts:
+            self.c.setFont(font, 10)
+            self.c.drawString(x, self.y, text)
+            x += self.c.stringWidth(text + " ", font, 10)
+
+    def new_page(self):
+        self.c.showPage()
+        self.y = self.h - 80
+
+    def save(self):
+        self.c.showPage()
+        self.c.save()
+
+
 def test_bpd_segments_run_in_definitions_and_subsections(tmp_path):
     """`1.78 "Term" means`, `TERM: Means`, bold "(a) Caption." lead-ins; a page break inside a
     paragraph does not split it; a list after a colon stays with its paragraph."""
-    c, (w, h) = _canvas(tmp_path / "inline.pdf")
-    y = h - 80
-
-    def line(parts, gap=0):
-        nonlocal y
-        y -= 14 + gap
-        x = 72
-        for font, text in parts:
-            c.setFont(font, 10)
-            c.drawString(x, y, text)
-            x += c.stringWidth(text + " ", font, 10)
-
+    page = _FontRuns(tmp_path / "inline.pdf")
+    line = page.line
     line([("Times-Bold", "1.78"), ("Times-Roman", "\"Taxable Wage Base\" means the contribution and benefit base.")])
     line([("Times-Bold", "KEY EMPLOYEE:"), ("Times-Roman", "Means any Employee who is a key employee.")], gap=8)
     line([("Times-Bold", "3.04 Vesting")], gap=8)
@@ -273,10 +288,9 @@ def test_bpd_segments_run_in_definitions_and_subsections(tmp_path):
     line([("Times-Roman", "elected in the Adoption Agreement, which applies to the following:")])
     line([("Times-Roman", "(1) matching contributions; and")])
     line([("Times-Bold", "(b) Breaks."), ("Times-Roman", "Breaks in Service are counted as the Plan provides for")], gap=8)
-    c.showPage()
-    y = h - 80
+    page.new_page()
     line([("Times-Roman", "every Participant who returns.")])
-    c.save()
+    page.save()
     doc = load_document(tmp_path / "inline.pdf")
     got = [(p.section_number, p.title, p.text) for p in doc.provisions]
     assert got[0] == ("1.78", "Taxable Wage Base", "\"Taxable Wage Base\" means the contribution and benefit base.")
@@ -1488,24 +1502,13 @@ def test_a_caption_in_capitals_or_in_bold_leaves_the_text(tmp_path):
     of 30 fuzzed target seeds) or in bold before plain text, it is the provision's title, not its text.
     A sentence-case caption in the text's own type stays in the text: the corpus opens records so
     ("Salary deferral elections. Each Participant ...")."""
-    c, (w, h) = _canvas(tmp_path / "captions.pdf")
-    y = h - 80
-
-    def line(parts, gap=10):
-        nonlocal y
-        y -= 14 + gap
-        x = 72
-        for font, text in parts:
-            c.setFont(font, 10)
-            c.drawString(x, y, text)
-            x += c.stringWidth(text + " ", font, 10)
-
+    page = _FontRuns(tmp_path / "captions.pdf", gap=10)
+    line = page.line
     line([("Times-Roman", "PLAN YEAR Means the 12-consecutive month period that coincides with the tax year.")])
     line([("Times-Roman", "PRE-AGE 35 WAIVER. A Participant who will not yet attain age 35 may waive the annuity.")])
     line([("Times-Bold", "Top-heavy vesting schedule."), ("Times-Roman", "For any Top-Heavy Plan Year the schedule applies.")])
     line([("Times-Roman", "Salary deferral elections. Each Participant may elect to defer a part of Compensation.")])
-    c.showPage()
-    c.save()
+    page.save()
     got = [(p.title, p.text[:22]) for p in extract_pdf(tmp_path / "captions.pdf", role="bpd").provisions]
     assert got == [("PLAN YEAR", "Means the 12-consecuti"), ("PRE-AGE 35 WAIVER", "A Participant who will"),
                    ("Top-heavy vesting schedule", "For any Top-Heavy Plan"),
