@@ -136,8 +136,8 @@ def _leads_into_list(text: str) -> bool:
 
 
 def _in_capitals(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 4 and all(c.isupper() for c in letters)
+    """Capitals only, and enough letters to be words (not a label such as "B." or "IRS")."""
+    return text.isupper() and sum(c.isalpha() for c in text) >= 4
 
 
 SEMICOLON_END = (";", "; and", "; or")
@@ -210,7 +210,7 @@ def _run_in_caption(s: str) -> re.Match | None:
 
 def _caps_caption(s: str) -> tuple[str, str] | None:
     c = CAPS_CAPTION.match(s)
-    return (c.group(1), c.group(2)) if c and sum(ch.isalpha() for ch in c.group(1)) >= 4 else None
+    return (c.group(1), c.group(2)) if c and _in_capitals(c.group(1)) else None
 
 
 def _bold_caption(line: Line) -> tuple[str, str] | None:
@@ -246,12 +246,13 @@ def _bpd_start(line: Line, para: bool, section: str) -> dict | None:
     m = SUBSECTION.match(s)
     if m and para:  # a subsection paragraph: "(a) Caption. Text", "(f)(1) Text"
         return _subsection_start(m.group(1), m.group(2), line)
-    c = _caps_caption(s) or _bold_caption(line) if para and not line.bold else None
-    if c:  # a heading run into its text: the text starts after it
-        return {"number": section, "title": c[0], "parts": [c[1]], "caption": True}
-    c = (_run_in_caption(s) or DASH_CAPTION.match(s)) if para and not line.bold else None
-    if c:
-        return {"number": section, "title": c.group(1), "parts": [s], "caption": True}
+    if para and not line.bold:
+        heading = _caps_caption(s) or _bold_caption(line)
+        if heading:  # a heading run into its text: the text starts after it
+            return {"number": section, "title": heading[0], "parts": [heading[1]], "caption": True}
+        c = _run_in_caption(s) or DASH_CAPTION.match(s)
+        if c:  # a caption that may be the text's own first words: it stays in the text
+            return {"number": section, "title": c.group(1), "parts": [s], "caption": True}
     if para and line.bold and len(s) < 100 and not s.endswith((",", ";")) and not ARTICLE.match(s):
         return {"number": "", "title": s.rstrip(".:"), "parts": [], "heading": True}
     if para and s.isupper() and is_title(s) and not ARTICLE.match(s):
