@@ -1545,3 +1545,25 @@ def test_a_caption_in_capitals_after_a_number_and_a_letter_is_the_title(tmp_path
     got = [(p.section_number, p.title, p.text[:20]) for p in doc.provisions]
     assert got == [("3.01", "A. REQUIREMENTS TO ENROLL AS A CONTRIBUTING PARTICIPANT", "Each Employee who me"),
                    ("3.01", "B. CEASING ELECTIVE DEFERRALS", "Unless otherwise ele")], got
+
+
+def test_a_caption_the_next_sentence_repeats_is_the_title(tmp_path):
+    """A caption too long or in sentence case for the caption rules, run into its text, stayed in the
+    text ("3.15 Value of the Traditional IRA for purposes of this section. The value of ...": fuzzed
+    target seeds with run-in headings, ascensus-bpd-0327 on 9 of 30). When the next sentence repeats
+    its words, it is the title. A first sentence the next does not repeat stays text."""
+    doc = _plain_pdf(tmp_path / "repeated.pdf", [
+        "3.15 Value of the Traditional IRA for purposes of this section. The value of the Traditional IRA",
+        "for purposes of this section is the prior December 31 balance.",
+        "",
+        "Plan Administrator May Direct the Trustee to Sell and Distribute Insurance Contracts. The Plan",
+        "Administrator may direct the Trustee to sell and distribute insurance contracts to a Participant",
+        "or a Beneficiary.",
+        "",
+        "3.16 Required minimum distributions will be made in each year. A Participant may ask for more.",
+    ])
+    got = [(p.section_number, p.title, p.text[:24]) for p in doc.provisions]
+    assert got == [("3.15", "Value of the Traditional IRA for purposes of this section", "The value of the Traditi"),
+                   ("3.15", "Plan Administrator May Direct the Trustee to Sell and Distribute Insurance Contracts",
+                    "The Plan Administrator m"),
+                   ("3.16", "", "Required minimum distrib")], got
