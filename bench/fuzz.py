@@ -240,7 +240,9 @@ def render_bpd(doc: dict, path: Path, style: Style) -> Truth:
         p.space(s.heading_gap if is_heading else s.para_gap)
         p.need(2 * p.lead)
         truth.pages[r["id"]] = p.page
-        shown = s.numbering.format(n=number) if re.match(r"^\d", number) else number
+        # a number that carries its own period ("3.", 50 records) is printed as it is: the style's
+        # "{n}." made it "3..", which no document prints
+        shown = s.numbering.format(n=number) if re.match(r"^\d", number) and not number.endswith(".") else number
         head = (title.upper() if s.heading_upper else title)
         hfont = s.bold if s.heading_bold else s.body
         first = chunks[0]
