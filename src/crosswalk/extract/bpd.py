@@ -495,15 +495,22 @@ def _after_article_heading(text: str) -> str:
 def parse_bpd(text: PdfText, doc_id: str) -> Document:
     """Segment BPD lines into provisions."""
     raw_lines = [l for page in text.pages for l in page]
-    lines, starts = split_definitions(raw_lines, paragraph_starts(raw_lines))
-    provisions: list[dict] = []
-    labels = Labels()
+    records = _provisions(_segment(*split_definitions(raw_lines, paragraph_starts(raw_lines))), doc_id)
+    if not records:
+        raise InputError(text.path, f"no provisions found ({page_summary(text)})")
+    return Document(id=doc_id, role="bpd", title=doc_id, source_path=str(text.path), pages=len(text.pages),
+                    provisions=tuple(records), page_paths=tuple(text.page_paths))
+
+
+def _text_lines(lines: list[Line], starts: list[bool]):
+    """Each line that carries provision text, as (line, its text, whether it opens a paragraph, the
+    line printed before it, whether that one ended a sentence). Article headings group sections and
+    are no provisions: they are left out, and text run into one is kept as a paragraph of its own."""
     previous = ""
     in_article_heading = False
     for line, para in zip(lines, starts):
         s = line.text.strip()
-        line_before = previous
-        after_sentence, previous = ends_sentence(previous) or not previous, s
+        line_before, after_sentence, previous = previous, ends_sentence(previous) or not previous, s
         if in_article_heading and not SECTION.match(s):
             rest = _after_article_heading(s)
             if not rest and not para:
@@ -513,19 +520,21 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
         in_article_heading = False
         if para and _article_heading(s):
             s = _article_body(s)
-            if not s:  # article headings group sections; they are not provisions themselves
+            if not s:
                 in_article_heading = True
                 continue
             line = replace(line, text=s)
+        yield line, s, para, line_before, after_sentence
+
+
+def _segment(lines: list[Line], starts: list[bool]) -> list[dict]:
+    """The provisions the lines hold, in order: number, title, lines of text, page."""
+    provisions: list[dict] = []
+    labels = Labels()
+    for line, s, para, line_before, after_sentence in _text_lines(lines, starts):
         current = provisions[-1] if provisions else None
-        opens = para or line.bold_lead or ((after_sentence or _next_section(current, s)) and _strong_start(s))
-        start = _bpd_start(line, bool(opens), labels.section) if opens else None
-        if start and current and "label" in start and not start["title"] and current["parts"] \
-                and _leads_into_list(current["parts"][-1]) and not _sentence_after_semicolon(current, s):
-            start = None  # a list item after "...the following:" stays with its lead-in
-        if current and _continues_heading(current, start, s, para):
-            continue
-        if current and _wrapped_caption(current, s, labels):
+        start = _opened(line, s, para, after_sentence, current, labels)
+        if current and (_continues_heading(current, start, s, para) or _wrapped_caption(current, s, labels)):
             continue
         if start:
             start["page"] = line.page
@@ -540,11 +549,19 @@ def parse_bpd(text: PdfText, doc_id: str) -> Document:
             if current["parts"] and current["parts"][-1].rstrip().endswith(":"):
                 current["list"] = True  # what follows "...the following:" is its list
             current["parts"].append(s)
-    records = _provisions(provisions, doc_id)
-    if not records:
-        raise InputError(text.path, f"no provisions found ({page_summary(text)})")
-    return Document(id=doc_id, role="bpd", title=doc_id, source_path=str(text.path), pages=len(text.pages),
-                    provisions=tuple(records), page_paths=tuple(text.page_paths))
+    return provisions
+
+
+def _opened(line: Line, s: str, para: bool, after_sentence: bool, current: dict | None,
+            labels: "Labels") -> dict | None:
+    """The provision a line opens: at a paragraph or bold lead, or at a strong start after a sentence
+    ends; never a list item after "...the following:", which stays with its lead-in."""
+    opens = para or line.bold_lead or ((after_sentence or _next_section(current, s)) and _strong_start(s))
+    start = _bpd_start(line, bool(opens), labels.section) if opens else None
+    if start and current and "label" in start and not start["title"] and current["parts"] \
+            and _leads_into_list(current["parts"][-1]) and not _sentence_after_semicolon(current, s):
+        return None
+    return start
 
 
 # A caption the next sentence repeats: "3.15 Value of the Traditional IRA for purposes of this section. The
