@@ -1089,17 +1089,20 @@ def test_subsection_labels_reset_and_a_bare_heading_titles_them(tmp_path):
 def test_a_sentence_case_caption_may_cite_the_code(tmp_path):
     """"(h) Required minimum distributions (Code §401(a)(9)). Notwithstanding ...": a caption in
     sentence case that cites a Code section is still the provision's title (the section sign kept
-    it in the text on the fuzzed seeds with run-in headings: relius-bpd-0305 on 13 of 30)."""
+    it in the text on the fuzzed seeds with run-in headings: relius-bpd-0305 on 13 of 30); so is
+    one that opens with an acronym ("(k) TEFRA 242(b)(2) election.": 0294 and 0308, 10 of 30)."""
     doc = _plain_pdf(tmp_path / "code-caption.pdf", [
         "6.5 DEATH BENEFITS",
         "(h) Required minimum distributions (Code §401(a)(9)). Notwithstanding any provision in the Plan",
         "to the contrary, distributions upon the death of a Participant shall comply with Section 6.8.",
         "(i) Payment to a child. For purposes of this Section, any amount paid to a child of the Participant",
         "will be treated as if it had been paid to the surviving Spouse.",
+        "(k) TEFRA 242(b)(2) election. The provisions of this Section shall not apply to such distributions.",
     ])
     got = [(p.section_number, p.title, p.text[:16]) for p in doc.provisions]
     assert got == [("6.5(h)", "DEATH BENEFITS – Required minimum distributions (Code §401(a)(9))", "Notwithstanding "),
-                   ("6.5(i)", "DEATH BENEFITS – Payment to a child", "For purposes of ")], got
+                   ("6.5(i)", "DEATH BENEFITS – Payment to a child", "For purposes of "),
+                   ("6.5(k)", "DEATH BENEFITS – TEFRA 242(b)(2) election", "The provisions o")], got
 
 
 def test_a_second_heading_under_the_same_number_titles_what_follows(tmp_path):

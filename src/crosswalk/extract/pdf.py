@@ -31,7 +31,7 @@ from .ocr import ocr_pages, ocr_unavailable, render_page
 __all__ = ["EXTRACTOR_VERSION", "PDFIUM_LOCK", "PdfText", "detect_vendor", "document_from_text", "extract_pdf",
            "looks_like_aa", "open_pdf", "read_text", "unread_pages"]
 
-EXTRACTOR_VERSION = "pdf-text-34"  # bump when parsing changes: cached extractions are then redone
+EXTRACTOR_VERSION = "pdf-text-35"  # bump when parsing changes: cached extractions are then redone
 OCR_BATCH = 8  # pages rendered and held for OCR at once (a 300 dpi page is ~8 MB in grey)
 # PDFium is not thread-safe: one thread at a time may use it, whichever thread (a pipeline reads
 # documents in worker threads; two at once crashed the process)
