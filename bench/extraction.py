@@ -216,12 +216,11 @@ def title_recall(records: list[dict], doc, index: Index) -> float:
     return ok / max(len(titled), 1)
 
 
-# A paragraph that opens a list item: "(a) ...", "b. ...", "iv) ...", "Step 3. ..."
-LIST_ITEM = re.compile(r"^\s*(?:\(?(?:\d{1,2}|[a-zA-Z]|[ivx]{1,5})[.)]|Step \d)")
+# A paragraph that opens a list item is one the fuzzer draws as a list item (`fuzz.LIST_START`)
 PARAGRAPH_RULES = {
     "every paragraph its own": lambda before, paragraph: False,
-    "list items kept": lambda before, paragraph: bool(LIST_ITEM.match(paragraph)) and before.rstrip()[-1:] in ":;",
-    "unlabelled kept": lambda before, paragraph: not LIST_ITEM.match(paragraph) or before.rstrip()[-1:] in ":;",
+    "list items kept": lambda before, paragraph: bool(fuzz.LIST_START.match(paragraph)) and before.rstrip()[-1:] in ":;",
+    "unlabelled kept": lambda before, paragraph: not fuzz.LIST_START.match(paragraph) or before.rstrip()[-1:] in ":;",
     "every paragraph kept": lambda before, paragraph: True,
 }
 
