@@ -100,6 +100,7 @@ def test_eval_command_prints_scores(demo_out):
 
 @pytest.mark.parametrize("args, message", [
     (["--source-bpd", "missing.json", "--target-bpd", EXAMPLES / "target_bpd.json"], "missing.json: file not found"),
+    (["--source-bpd", EXAMPLES, "--target-bpd", EXAMPLES / "target_bpd.json"], "examples: a directory, not a file"),
     (["--source-bpd", EXAMPLES / "source_bpd.json"], "needs both"),
     (["--source-bpd", EXAMPLES / "source_aa.json", "--target-bpd", EXAMPLES / "target_bpd.json"], "is an AA document"),
 ])

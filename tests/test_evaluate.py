@@ -30,3 +30,9 @@ def test_bad_gold_line_is_named(tmp_path):
     path.write_text('{"source": "a", "targets": []}\n{oops\n')
     with pytest.raises(InputError, match="line 2"):
         load_gold(path)
+
+
+def test_gold_labels_saved_with_a_byte_order_mark_are_read(tmp_path):
+    path = tmp_path / "gold.jsonl"
+    path.write_text('{"source": "s1", "targets": ["t1"]}\n', encoding="utf-8-sig")
+    assert load_gold(path)["s1"].targets == ("t1",)

@@ -64,6 +64,21 @@ def test_bad_input_names_file_and_record(tmp_path, content, message):
     assert str(path) in str(info.value)
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-32"])
+def test_a_json_file_a_windows_editor_saved_is_read(tmp_path, encoding):
+    # Notepad and Excel write a byte-order mark; JSON allows UTF-16/32 (RFC 8259 section 8.1)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(_own([{"id": "p1", "text": "Plan Year means the calendar year."}])), encoding=encoding)
+    assert load_document(path).items[0].text == "Plan Year means the calendar year."
+
+
+def test_bytes_that_are_no_text_are_a_clear_error(tmp_path):
+    path = tmp_path / "plan.json"
+    path.write_bytes(b"\xf4\x90\x80" * 10)
+    with pytest.raises(InputError, match="cannot read"):
+        load_document(path)
+
+
 def test_duplicate_id_names_the_record(tmp_path):
     path = _write(tmp_path, "dup.json", _own([{"id": "p1", "text": "a"}, {"id": "p1", "text": "b"}]))
     with pytest.raises(InputError, match="p1"):

@@ -60,7 +60,7 @@ def load_gold(path: Path | str) -> dict[str, GoldItem]:
     path = Path(path)
     gold: dict[str, GoldItem] = {}
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a file saved by a Windows editor starts with a BOM
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc}") from None
     for n, line in enumerate(lines, 1):

@@ -45,7 +45,7 @@ def check_inputs(paths: dict[str, Path | None]) -> dict[str, Path]:
         raise CrosswalkError("nothing to do: give a BPD pair (--source-bpd/--target-bpd), an AA pair, or both")
     for path in given.values():
         if not path.is_file():
-            raise InputError(path, "file not found")
+            raise InputError(path, "a directory, not a file" if path.is_dir() else "file not found")
     return given
 
 

@@ -34,11 +34,7 @@ def load_document(path: Path | str, password: str | None = None, store=None) -> 
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         return _load_pdf(path, password, store)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read: {exc}") from None
-    data = _parse_json(raw, path)
+    data = _parse_json(_json_text(path), path)
     fmt = detect_json_format(data)
     if fmt is None:
         raise UnsupportedFormatError(path, "unknown format: expected a crosswalk document, or corpus BPD/AA records")
@@ -48,6 +44,16 @@ def load_document(path: Path | str, password: str | None = None, store=None) -> 
         raise InputError(path, "JSON nested too deeply to be a plan document") from None
     _check_document(document, path)
     return document
+
+
+def _json_text(path: Path) -> str:
+    """A JSON file's text: UTF-8, with or without the byte-order mark Windows editors write, or UTF-16/32
+    (JSON's own encoding detection, RFC 8259 section 8.1)."""
+    try:
+        raw = path.read_bytes()
+        return raw.decode(json.detect_encoding(raw))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"cannot read: {exc}") from None
 
 
 def _parse_json(raw: str, path: Path):
