@@ -15,6 +15,12 @@ def test_precedence_flag_env_toml_default(tmp_path):
     assert s.verifier == "local"           # default
 
 
+def test_a_settings_file_saved_with_a_byte_order_mark_is_read(tmp_path):
+    toml = tmp_path / "crosswalk.toml"
+    toml.write_text("[crosswalk]\ncandidates_k = 7\n", encoding="utf-8-sig")  # as Notepad saves it
+    assert load_settings(env={}, config_path=toml).candidates_k == 7
+
+
 def test_bad_value_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="candidates_k"):
         load_settings({"candidates_k": 0}, env={}, config_path=tmp_path / "none.toml")
