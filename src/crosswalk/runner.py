@@ -20,7 +20,7 @@ from typing import Callable
 from ._version import __version__
 from .decisions import load_decisions
 from .errors import ConfigError, CrosswalkError, InputError, ItemsFailedError
-from .extract import load_document, save_document
+from .extract import check_is_file, load_document, save_document
 from .llm.client import LLMClient
 from .llm.provider import make_client
 from .metrics import bottlenecks
@@ -44,8 +44,7 @@ def check_inputs(paths: dict[str, Path | None]) -> dict[str, Path]:
     if not given:
         raise CrosswalkError("nothing to do: give a BPD pair (--source-bpd/--target-bpd), an AA pair, or both")
     for path in given.values():
-        if not path.is_file():
-            raise InputError(path, "a directory, not a file" if path.is_dir() else "file not found")
+        check_is_file(path)
     return given
 
 

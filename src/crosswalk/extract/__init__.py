@@ -16,7 +16,7 @@ from ..errors import InputError, UnsupportedFormatError
 from ..models import Document
 from .json_formats import detect_json_format, parse_json_document
 
-__all__ = ["load_document", "save_document", "DOCUMENT_FORMAT"]
+__all__ = ["check_is_file", "load_document", "save_document", "DOCUMENT_FORMAT"]
 
 DOCUMENT_FORMAT = "crosswalk.document/v1"
 
@@ -27,10 +27,7 @@ def load_document(path: Path | str, password: str | None = None, store=None) -> 
     With a store, PDF extractions are cached by (extractor version, file hash): a rerun extracts nothing.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(path, "file not found")
-    if not path.is_file():
-        raise InputError(path, "not a file")
+    check_is_file(path)
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         return _load_pdf(path, password, store)
@@ -44,6 +41,14 @@ def load_document(path: Path | str, password: str | None = None, store=None) -> 
         raise InputError(path, "JSON nested too deeply to be a plan document") from None
     _check_document(document, path)
     return document
+
+
+def check_is_file(path: Path) -> None:
+    """Raise `InputError` unless `path` is a file we can open: missing, a directory, or a special file."""
+    if not path.exists():
+        raise InputError(path, "file not found")
+    if not path.is_file():
+        raise InputError(path, "a directory, not a file" if path.is_dir() else "not a file")
 
 
 def _json_text(path: Path) -> str:

@@ -586,11 +586,14 @@ def _repeated_caption(body: str) -> tuple[str, str] | None:
     m = REPEATED_CAPTION.match(body)
     if not m or len(m.group(1).split()) > 20:
         return None
-    content = lambda t: [w for w in re.findall(r"[a-z0-9]+", t.lower()) if w not in CAPTION_STOPWORDS]
     caption, rest = m.group(1), body[m.end():]
-    words = set(content(caption))
-    opening = set(content(" ".join(rest.split()[:len(caption.split()) + 6])))
+    words = _content_words(caption)
+    opening = _content_words(" ".join(rest.split()[:len(caption.split()) + 6]))
     return (caption, rest) if len(words) >= 3 and len(words & opening) >= 0.8 * len(words) else None
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in CAPTION_STOPWORDS}
 
 
 def _provisions(found: list[dict], doc_id: str) -> list[Provision]:
